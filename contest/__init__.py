@@ -1,0 +1,1 @@
+"""The contest up to the judges' door: accounts, contests, entries, anonymisation, similarity."""

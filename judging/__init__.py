@@ -1,0 +1,1 @@
+"""From the judges' door to the published results: rounds, assignment, scores, aggregation."""
