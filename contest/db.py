@@ -1,0 +1,67 @@
+"""Declarative base, naming convention, and the engine / session factory.
+
+Nothing here opens a database at import time: `make_engine` is called by the app factory and CLI.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine, create_engine
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.pool import NullPool
+
+# One naming convention for every constraint, so Alembic migrations name them the same
+# way on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC; every stored timestamp is UTC, shown in Asia/Ho_Chi_Minh."""
+    return datetime.now(UTC)
+
+
+def normalise_url(url: str) -> str:
+    """Accept the common `postgresql://` spelling and use psycopg 3 for it."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        # NullPool: each request gets its own connection, so WAL readers never hold a stale
+        # snapshot; busy_timeout lets concurrent writers wait instead of failing at once.
+        engine = create_engine(
+            url, echo=echo, poolclass=NullPool, connect_args={"check_same_thread": False}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)

@@ -1,0 +1,227 @@
+"""Typed SQLAlchemy 2.0 models of the contest side: accounts, contests, categories, rubric, audit.
+
+Entries, files, sealed authors, redactions and similarity live here too as their issues land;
+judging models (rounds, assignments, scores) live in judging/models.py.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from contest.db import Base, utcnow
+from contest.types import UTCDateTime
+
+
+class ContestState(enum.StrEnum):
+    """A contest moves forward through these states; see services.ALLOWED_TRANSITIONS."""
+
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+    judging = "judging"
+    finalised = "finalised"
+
+
+class StaffRole(enum.StrEnum):
+    secretary = "secretary"
+    judge = "judge"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings with a CHECK constraint: portable and readable in SQL.
+    return Enum(cls, name=name, native_enum=False, length=20, validate_strings=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped when the password changes: part of the login id, so old sessions stop working.
+    auth_version: Mapped[int] = mapped_column(Integer, default=1)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    # Flask-Login protocol, implemented here so the model needs no Flask import.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.auth_version}"
+
+    def roles_in(self, contest_id: int) -> set[StaffRole]:
+        return {m.role for m in self.memberships if m.contest_id == contest_id}
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_admin or bool(self.memberships)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class Contest(Base):
+    __tablename__ = "contests"
+    __table_args__ = (
+        CheckConstraint("closes_at > opens_at", name="closes_after_opens"),
+        CheckConstraint("min_words >= 0", name="min_words_nonneg"),
+        CheckConstraint("max_words > min_words", name="max_words_gt_min"),
+        CheckConstraint("max_entries_per_author >= 1", name="entries_per_author_pos"),
+        CheckConstraint("max_coauthors >= 0", name="coauthors_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    rules: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[ContestState] = mapped_column(
+        _enum(ContestState, "contest_state"), default=ContestState.draft
+    )
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Display zone; every stored time is UTC.
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Ho_Chi_Minh")
+    min_words: Mapped[int] = mapped_column(Integer, default=0)
+    max_words: Mapped[int] = mapped_column(Integer)
+    allowed_file_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    max_file_mb: Mapped[int] = mapped_column(Integer, default=20)
+    max_entries_per_author: Mapped[int] = mapped_column(Integer, default=2)
+    max_media_entries_per_author: Mapped[int] = mapped_column(Integer, default=3)
+    max_coauthors: Mapped[int] = mapped_column(Integer, default=2)
+    max_media_coauthors: Mapped[int] = mapped_column(Integer, default=3)
+    prize_scheme: Mapped[str] = mapped_column(String(30), default="local")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: two administrators editing at once cannot silently overwrite.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="contest", cascade="all, delete-orphan", order_by="Category.position"
+    )
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="contest", cascade="all, delete-orphan", order_by="Criterion.position"
+    )
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="contest", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Contest {self.slug} {self.state}>"
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    __table_args__ = (
+        UniqueConstraint("contest_id", "code"),
+        CheckConstraint(
+            "overlap_threshold > 0 AND overlap_threshold <= 1", name="overlap_threshold_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(120))
+    # "written" entries are documents; "media" entries are mp3/mp4 with a script document.
+    kind: Mapped[str] = mapped_column(String(10), default="written")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    overlap_threshold: Mapped[float] = mapped_column(Float, default=0.2)
+    # Ordered prize quotas, e.g. [["A", 3], ["B", 6], ["C", 10], ["KK", 20]].
+    prize_quotas: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    contest: Mapped[Contest] = relationship(back_populates="categories")
+
+
+class Criterion(Base):
+    """A rubric criterion of the contest; rounds start from this rubric."""
+
+    __tablename__ = "criteria"
+    __table_args__ = (
+        CheckConstraint("max_points > 0", name="max_points_pos"),
+        CheckConstraint("weight > 0", name="weight_pos"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    guidance: Mapped[str] = mapped_column(Text, default="")
+    max_points: Mapped[float] = mapped_column(Float)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    contest: Mapped[Contest] = relationship(back_populates="criteria")
+
+
+class Membership(Base):
+    """A staff role of a user in one contest (secretary or judge)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "contest_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"))
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    contest: Mapped[Contest] = relationship(back_populates="memberships")
+
+
+class AuditEvent(Base):
+    """Append-only: database triggers (see the migration) refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # No ON DELETE actions: users and contests are deactivated, never deleted, and a
+    # cascade would have to UPDATE rows the triggers keep immutable.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    contest_id: Mapped[int | None] = mapped_column(ForeignKey("contests.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[str] = mapped_column(String(40), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    actor: Mapped[User | None] = relationship()
