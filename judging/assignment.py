@@ -520,7 +520,8 @@ def _targets(
 
     problems: list[Problem] = []
     for c in range(nc):
-        cap_c = int(np.minimum(ub[c], cap_room).sum())
+        # Caps only: conflicts are reported per entry, so they are not counted twice here.
+        cap_c = int(np.minimum(flex_entries[c], cap_room)[inst.eligible[c]].sum())
         if not inst.eligible[c].any() and demand[c] > 0:
             count = int((inst.ent_cat == c).sum())
             problems.append(
@@ -674,8 +675,10 @@ def _improve(x, lb, ub, eligible, fixed, cap, pending) -> list[int]:
 class _Filler:
     """Entry-level state shared by the fill and the repairs of one plan."""
 
-    def __init__(self, inst: _Instance, state: _State, readings: int, rng) -> None:
-        self.inst, self.state, self.rng = inst, state, rng
+    def __init__(
+        self, inst: _Instance, state: _State, readings: int, rng, rebalance: bool = True
+    ) -> None:
+        self.inst, self.state, self.rng, self.rebalance = inst, state, rng, rebalance
         self.on = state.on
         self.new: set[tuple[int, int]] = set()
         self.new_of: list[list[int]] = [[] for _ in inst.judges]
@@ -683,8 +686,10 @@ class _Filler:
         self.short: dict[int, int] = {}
         self.flex = np.maximum(readings - state.locked_count, 0)
         held = np.zeros(len(inst.judges), np.int64)
-        for _, g in state.kept:
+        self.kept_of: list[set[int]] = [set() for _ in inst.judges]
+        for i, g in state.kept:
             held[g] += 1
+            self.kept_of[g].add(i)
         self.load = state.fixed_load + held
         self.room = inst.cap - self.load
 
@@ -716,18 +721,41 @@ class _Filler:
         for i, g in sorted(self.state.kept):
             by_cell[(int(inst.ent_cat[i]), g)].append(i)
         quota = x.copy()
+        touched: set[int] = set()
         for (c, g), items in sorted(by_cell.items()):
             extra = len(items) - int(x[c, g])
             if extra > 0:
-                for t in self.rng.permutation(len(items))[:extra]:
-                    i = items[t]
-                    self.on[i].remove(g)
-                    self.state.kept.discard((i, g))
-                    self.load[g] -= 1
-                    self.room[g] += 1
-                    self.removed_now.append((inst.entries[i].entry_id, inst.judges[g].judge_id))
+                # Prefer entries not yet touched: an entry that loses two readings may be
+                # left with only over-target judges to choose from.
+                order = [items[t] for t in self.rng.permutation(len(items))]
+                order.sort(key=lambda i: i in touched)
+                for i in order[:extra]:
+                    self.release(i, g)
+                    touched.add(i)
             quota[c, g] -= min(len(items), int(x[c, g]))
         return quota
+
+    def release(self, i: int, g: int) -> None:
+        """Remove a kept (unlocked, existing) reading."""
+        self.on[i].remove(g)
+        self.state.kept.discard((i, g))
+        self.kept_of[g].discard(i)
+        self.load[g] -= 1
+        self.room[g] += 1
+        self.removed_now.append((self.inst.entries[i].entry_id, self.inst.judges[g].judge_id))
+
+    def movable_of(self, g: int) -> list[int]:
+        """Entries whose reading by g the repairs may move: new ones, kept ones on rebalance."""
+        if not self.rebalance:
+            return list(self.new_of[g])
+        return self.new_of[g] + sorted(self.kept_of[g])
+
+    def move_any(self, i: int, src: int, dst: int) -> None:
+        if (i, src) in self.new:
+            self.unplace(i, src)
+        else:
+            self.release(i, src)
+        self.place(i, dst)
 
     def fill_category(self, c: int, quota_row: np.ndarray) -> None:
         """Give each entry of category c its missing readings; see the module docstring."""
@@ -842,7 +870,7 @@ class _Filler:
         self.short = {i: s for i, s in self.short.items() if s > 0}
 
     def even_out(self) -> None:
-        """Last resort for balance: single moves of new readings inside a category panel."""
+        """Last resort for balance: single moves inside a category panel, highest to lowest."""
         inst = self.inst
         for _ in range(10 * len(inst.judges) + 10):
             moved = False
@@ -859,11 +887,15 @@ class _Filler:
                     if self.load[u] - self.load[v] < 2:
                         break
                     item = next(
-                        (i for i in self.new_of[u] if inst.ent_cat[i] == c and self.allowed(i, v)),
+                        (
+                            i
+                            for i in self.movable_of(u)
+                            if inst.ent_cat[i] == c and self.allowed(i, v)
+                        ),
                         None,
                     )
                     if item is not None:
-                        self.move(item, u, v)
+                        self.move_any(item, u, v)
                         moved = True
                         break
             if not moved:
@@ -992,7 +1024,7 @@ def plan_assignments(
     x, problems = _targets(inst, state, readings, rebalance, rng)
     if problems:
         raise AssignmentError(problems)
-    filler = _Filler(inst, state, readings, rng)
+    filler = _Filler(inst, state, readings, rng, rebalance)
     quota = filler.release_kept(x)
     for c in range(len(inst.categories)):
         filler.fill_category(c, quota[c])
