@@ -450,3 +450,41 @@ def test_assignment_module_imports_neither_flask_nor_sqlalchemy():
         elif isinstance(node, ast.ImportFrom) and node.module:
             roots.add(node.module.split(".")[0])
     assert roots == {"__future__", "collections", "dataclasses", "math", "numpy"}
+
+
+def test_plan_random_incremental_changes_satisfy_every_rule():
+    rnd = random.Random(77)
+    checked = 0
+    for round_no in range(60):
+        entries, judges, readings, conflicts = _random_instance(rnd)
+        try:
+            first = plan_assignments(entries, judges, readings=readings, conflicts=conflicts)
+        except AssignmentError:
+            continue
+        locked = {pair for pair in first.add if rnd.random() < 0.3}
+        existing = _as_existing(first, locked)
+        # A judge leaves, one joins, late entries arrive, new conflicts are declared.
+        judges2 = [j for j in judges if j.judge_id != judges[0].judge_id]
+        judges2.append(JudgeSpec(900, "New", frozenset(rnd.sample(CATS[:2], 1))))
+        late = [EntrySlot(5000 + t, f"LATE{t}", CATS[t % 2]) for t in range(rnd.randint(0, 12))]
+        entries2 = entries + late
+        conflicts2 = sorted(
+            set(conflicts) | {(rnd.choice(judges2).judge_id, rnd.choice(entries2).entry_id)}
+        )
+        try:
+            plan = plan_assignments(
+                entries2,
+                judges2,
+                readings=readings,
+                conflicts=conflicts2,
+                existing=existing,
+                seed=round_no,
+            )
+        except AssignmentError as err:
+            assert err.problems
+            continue
+        check_plan(entries2, judges2, readings, conflicts2, existing, plan)
+        # Nothing valid is removed except to rebalance; locked pairs never.
+        assert not set(plan.remove) & locked
+        checked += 1
+    assert checked >= 30
