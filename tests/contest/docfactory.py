@@ -62,6 +62,18 @@ def with_encrypted_flag(data: bytes, member: str) -> bytes:
     return bytes(raw)
 
 
+def with_declared_size(data: bytes, member: str, size: int) -> bytes:
+    """Make the central directory under-declare one member's uncompressed size."""
+    raw = bytearray(data)
+    name = member.encode()
+    pos = raw.find(b"PK\x01\x02")
+    while pos != -1:
+        if raw[pos + 46 : pos + 46 + len(name)] == name:
+            raw[pos + 24 : pos + 28] = size.to_bytes(4, "little")
+        pos = raw.find(b"PK\x01\x02", pos + 4)
+    return bytes(raw)
+
+
 # ---------------------------------------------------------------- .docx
 
 
