@@ -258,6 +258,16 @@ def _check_columns(sheet: Sheet) -> None:
             raise MissingColumnsError(table=sheet.title_vi, columns=", ".join(missing))
 
 
+def _plain_list(series: pd.Series) -> list[Any]:
+    """The values as Python objects: Python datetimes rather than Timestamps (20x cheaper to
+    turn into Excel serials), and Python numbers rather than numpy scalars."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        if getattr(series.dt, "tz", None) is not None:
+            series = series.dt.tz_localize(None)
+        return [None if v is pd.NaT else v for v in series.dt.to_pydatetime().tolist()]
+    return series.tolist()
+
+
 def _iter_column_chunks(sheet: Sheet) -> Iterator[list[list[Any]]]:
     """Yield the rows column-wise, CHUNK_ROWS at a time, as lists of plain Python values."""
     keys = [c.key for c in sheet.columns]
@@ -267,7 +277,7 @@ def _iter_column_chunks(sheet: Sheet) -> Iterator[list[list[Any]]]:
         for start in range(0, len(frame), CHUNK_ROWS):
             part = frame.iloc[start : start + CHUNK_ROWS]
             # tolist() turns numpy scalars into Python ones (repr of np.float64 is not a number)
-            yield [part.iloc[:, j].tolist() for j in range(len(keys))]
+            yield [_plain_list(part.iloc[:, j]) for j in range(len(keys))]
         return
     batch: list[Mapping[str, Any]] = []
     for row in rows:
@@ -295,11 +305,25 @@ _EXCEL_EPOCH = datetime(1899, 12, 30)
 _DAY = timedelta(days=1)
 
 
+# Anything in a string that needs escaping or dropping; most text has none, so one search
+# decides whether the slower replacements run at all.
+_XML_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def _xml_text(text: str) -> str:
+    if _XML_SPECIAL.search(text) is None:
+        return text
     text = _XML_ILLEGAL.sub("", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     # a bare CR would be read back as LF; keep it as a character reference
     return text.replace("\r", "&#13;")
+
+
+def _text_cell(ref: str, value: str, s_attr: str = "") -> str:
+    if value.startswith(_FORMULA_STARTS):
+        value = "'" + value
+    space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
+    return f'<c r="{ref}"{s_attr} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>'
 
 
 class _StreamedSheet(WriteOnlyWorksheet):
@@ -361,23 +385,29 @@ class _XlsxStyles:
 
 def _render_cells(values: list[Any], letter: str, first_row: int, style: int, styles) -> list[str]:
     """Render one column of a chunk as ``<c>`` elements ('' for an empty cell)."""
+    s_attr = f' s="{style}"' if style else ""
+    rows = range(first_row, first_row + len(values))
+    types = set(map(type, values))
+    # fast paths for the common homogeneous columns; v - v == 0 is false for NaN and inf
+    if types <= {float}:
+        return [
+            f'<c r="{letter}{r}"{s_attr}><v>{v!r}</v></c>' if v - v == 0 else ""
+            for r, v in zip(rows, values, strict=True)
+        ]
+    if types <= {str}:
+        return [
+            _text_cell(f"{letter}{r}", v, s_attr) if v else ""
+            for r, v in zip(rows, values, strict=True)
+        ]
     out: list[str] = []
     append = out.append
-    s_attr = f' s="{style}"' if style else ""
     r = first_row
     for v in values:
         t = type(v)
         if t is str:
-            if v:
-                if v.startswith(_FORMULA_STARTS):
-                    v = "'" + v
-                text = _xml_text(v)
-                space = ' xml:space="preserve"' if v[0].isspace() or v[-1].isspace() else ""
-                append(f'<c r="{letter}{r}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
-            else:
-                append("")
+            append(_text_cell(f"{letter}{r}", v, s_attr) if v else "")
         elif t is float:
-            if v == v and v not in (math.inf, -math.inf):
+            if v - v == 0:
                 append(f'<c r="{letter}{r}"{s_attr}><v>{v!r}</v></c>')
             else:
                 append("")
