@@ -35,7 +35,6 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import spsolve
-from scipy.stats import rankdata
 
 __all__ = [
     "EXTRA_RULES",
@@ -478,7 +477,8 @@ def _fit_biases(
     Entry qualities are eliminated exactly (q_e = mean over its readings of y - b), leaving a
     judges x judges system (D - Z' diag(1/n_e) Z + ridge I) b = sum over readings of
     (y - entry mean): small (one row per judge) whatever the number of entries. A ridge of
-    lambda shrinks a judge's bias by about n / (n + lambda).
+    lambda shrinks a judge's bias by about m / (m + lambda), where m = sum over the judge's
+    entries of (1 - 1/n_e): n / 2 for a judge whose entries all have two readings.
     """
     n_entries = int(e.max()) + 1
     n_e = np.bincount(e, minlength=n_entries).astype(float)
@@ -605,7 +605,9 @@ def aggregate(
     Per entry: ``mean`` (plain mean of totals), ``trimmed`` (with 3+ readings drop one highest
     and one lowest, then mean; with fewer it is the plain mean), ``calibrated`` (mean of
     total - bias of the reading's judge, from the additive model total = quality + bias +
-    noise fitted by least squares with a ridge ``shrinkage`` on biases; a judge with fewer than
+    noise fitted by least squares with a ridge ``shrinkage`` on biases, which shrinks a bias
+    toward 0 by about m / (m + shrinkage), m = half the judge's readings when entries have two
+    readings each (the information a reading carries about its judge); a judge with fewer than
     ``min_readings_for_calibration`` readings keeps bias 0 and a notice says so; biases are
     centred per connected group of judges). ``final`` follows ``method`` ("mean", "trimmed",
     "calibrated").
@@ -616,8 +618,11 @@ def aggregate(
     all readings); "third_decides" makes ``final`` the mean of the third reading and the closer
     of the first two (if the third is exactly midway, all three count, which gives the third);
     further readings are ignored. Both rules work on the method's values (total, or total -
-    bias for "calibrated"); ``trimmed`` is unaffected by the third-decides rule only when the
-    entry is not disputed.
+    bias for "calibrated"): in the end ``final`` is always the mean of the readings marked
+    ``counts`` in ``readings``. The ``mean``, ``trimmed`` and ``calibrated`` columns ignore
+    ``extra_rule`` (they are shown side by side); only ``final`` applies it.
+
+    No readings at all give every entry n_readings 0 and NaN scores, with a notice.
     """
     _check_option("method", method, METHODS)
     _check_option("extra_rule", extra_rule, EXTRA_RULES)
@@ -750,7 +755,7 @@ def aggregate(
                 "pending_extra",
                 {
                     "count": int(pending.sum()),
-                    "gap": gap,
+                    "gap": f"{gap:g}",
                     "examples": _examples(codes[scored[pending]]),
                 },
             )
@@ -983,6 +988,19 @@ def rank(
 # ---------------------------------------------------------------- rank stability
 
 
+def _competition_ranks(scores: np.ndarray) -> np.ndarray:
+    """Rank 1 + number of strictly higher scores, per row (ties share the best rank).
+
+    Row by row: a sorted row stays in cache, so sort + searchsorted beats scipy's rankdata
+    (and one global argsort) several times over on 200 x 20,000 scores.
+    """
+    ranks = np.empty(scores.shape, dtype=np.int64)
+    for i, row in enumerate(scores):
+        negated = -row
+        ranks[i] = np.searchsorted(np.sort(negated), negated, side="left") + 1
+    return ranks
+
+
 def rank_stability(
     aggregation: Aggregation,
     ranking: Ranking,
@@ -1056,7 +1074,7 @@ def rank_stability(
     categories = ranked["category"].to_numpy()
     for cat in pd.unique(categories):
         cols = np.flatnonzero(categories == cat)
-        ranks = rankdata(-sims[:, cols], method="min", axis=1)
+        ranks = _competition_ranks(sims[:, cols])
         low[cols] = np.quantile(ranks, (1 - level) / 2, axis=0, method="lower")
         high[cols] = np.quantile(ranks, (1 + level) / 2, axis=0, method="higher")
     result["rank_low"] = pd.array(low, dtype="Int64")
@@ -1064,16 +1082,14 @@ def rank_stability(
     close = np.zeros(n_entries, dtype=bool)
     if boundaries is not None:
         actual = ranked["rank"].to_numpy(np.int64)
-        tie_end = (
-            actual + ranked.groupby(["category", "rank"])["rank"].transform("size").to_numpy() - 1
-        )
-        for i in range(n_entries):
-            cuts = (
-                boundaries.get(categories[i], ()) if isinstance(boundaries, Mapping) else boundaries
-            )
+        tie_size = ranked.groupby(["category", "rank"])["rank"].transform("size").to_numpy()
+        tie_end = actual + tie_size - 1
+        for cat in pd.unique(categories):
+            cuts = boundaries.get(cat, ()) if isinstance(boundaries, Mapping) else boundaries
+            here = categories == cat
             for cut in cuts:
-                if low[i] <= cut < high[i] or actual[i] <= cut < tie_end[i]:
-                    close[i] = True
-                    break
+                crosses = (low <= cut) & (cut < high)
+                tie_straddles = (actual <= cut) & (cut < tie_end)
+                close |= here & (crosses | tie_straddles)
     result["too_close_to_call"] = close
     return result.drop(columns="tied")
