@@ -32,6 +32,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "AssignmentError",
@@ -258,37 +260,58 @@ class Plan:
 # --- graph helpers --------------------------------------------------------------------
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-
-    def find(self, a: int) -> int:
-        parent = self.parent
-        parent.setdefault(a, a)
-        root = a
-        while parent[root] != root:
-            root = parent[root]
-        while parent[a] != root:
-            parent[a], a = root, parent[a]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+def _pair_arrays(on: list[list[int]], members: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of judges reading a common entry among ``members``: two index arrays."""
+    heads: list[int] = []
+    tails: list[int] = []
+    for i in members:
+        gs = on[i]
+        if len(gs) == 2:  # the common case, kept fast
+            heads.append(gs[0])
+            tails.append(gs[1])
+        elif len(gs) > 2:
+            for x in range(len(gs)):
+                for y in range(x + 1, len(gs)):
+                    heads.append(gs[x])
+                    tails.append(gs[y])
+    return np.asarray(heads, np.int64), np.asarray(tails, np.int64)
 
 
-def _components(groups: Iterable[Iterable[int]]) -> list[set[int]]:
-    uf = _UnionFind()
+def _labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Component label of each of n nodes, edges a[t]-b[t] (scipy, no Python loop)."""
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def _count_components(n: int, present: np.ndarray, a: np.ndarray, b: np.ndarray) -> int:
+    """Components among the nodes marked ``present``."""
+    return len(np.unique(_labels(n, a, b)[present]))
+
+
+def _components(groups: Iterable[Sequence[int]]) -> list[set[int]]:
+    """Connected groups of nodes (ints), two nodes linked when they share a group."""
+    heads: list[int] = []
+    tails: list[int] = []
+    nodes: list[int] = []
     for group in groups:
-        members = list(group)
-        for m in members:
-            uf.find(m)
-        for m in members[1:]:
-            uf.union(members[0], m)
+        if not group:
+            continue
+        first = group[0]
+        nodes.extend(group)
+        for other in group[1:]:
+            heads.append(first)
+            tails.append(other)
+    if not nodes:
+        return []
+    ids = np.unique(np.asarray(nodes, np.int64))
+    where = {int(v): t for t, v in enumerate(ids)}
+    a = np.fromiter((where[h] for h in heads), np.int64, len(heads))
+    b = np.fromiter((where[t] for t in tails), np.int64, len(tails))
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(len(ids), len(ids)))
+    _, labels = connected_components(graph, directed=False)
     comps: dict[int, set[int]] = defaultdict(set)
-    for node in uf.parent:
-        comps[uf.find(node)].add(node)
+    for node, label in zip(ids.tolist(), labels.tolist(), strict=True):
+        comps[label].add(node)
     return sorted(comps.values(), key=min)
 
 
@@ -319,6 +342,7 @@ class _Instance:
     eligible: np.ndarray  # (nc, nj) bool
     cap: np.ndarray  # (nj,) int64 maximum load, _NO_CAP when none
     conflicts_of: dict[int, list[int]]  # entry index -> judge indices
+    conflict_keys: np.ndarray  # sorted i * nj + g of every conflict, for vectorised lookups
     judge_index: dict[int, int]
     entry_index: dict[int, int]
 
@@ -367,6 +391,10 @@ def _index(
             conflicts_of[i].append(g)
     for lst in conflicts_of.values():
         lst.sort()
+    nj = len(judges)
+    conflict_keys = np.unique(
+        np.fromiter((i * nj + g for i, gs in conflicts_of.items() for g in gs), np.int64)
+    )
     inst = _Instance(
         list(entries),
         list(judges),
@@ -375,6 +403,7 @@ def _index(
         eligible,
         cap,
         dict(conflicts_of),
+        conflict_keys,
         judge_index,
         entry_index,
     )
@@ -411,32 +440,30 @@ def _clean_existing(
     outside_locked: dict[int, int] = defaultdict(int)
     removed: list[tuple[int, int]] = []
     candidates: dict[int, list[int]] = defaultdict(list)
-    locked_total = 0
-    for (entry_id, judge_id), locked in sorted(merged.items()):
-        i = inst.entry_index.get(entry_id)
-        g = inst.judge_index.get(judge_id)
-        if locked:
-            locked_total += 1
-            if g is None:
-                outside_locked[judge_id] += 1
-            else:
-                fixed_load[g] += 1
-            if i is not None:
-                locked_count[i] += 1
-                if g is not None:
-                    on[i].append(g)
-                    locked_pairs.add((i, g))
-            continue
-        valid = (
-            i is not None
-            and g is not None
-            and inst.eligible[inst.ent_cat[i], g]
-            and g not in inst.conflicts_of.get(i, ())
-        )
-        if valid:
-            candidates[i].append(g)
+    pairs = sorted(merged)
+    ent = np.fromiter((inst.entry_index.get(e, -1) for e, _ in pairs), np.int64, len(pairs))
+    jdg = np.fromiter((inst.judge_index.get(j, -1) for _, j in pairs), np.int64, len(pairs))
+    lock = np.fromiter((merged[p] for p in pairs), bool, len(pairs))
+    known = (ent >= 0) & (jdg >= 0)
+    valid = known.copy()
+    valid[known] = inst.eligible[inst.ent_cat[ent[known]], jdg[known]]
+    valid &= ~_is_conflict(inst, ent, jdg)
+    locked_total = int(lock.sum())
+    for t in np.flatnonzero(lock):
+        i, g = int(ent[t]), int(jdg[t])
+        if g < 0:
+            outside_locked[pairs[t][1]] += 1
         else:
-            removed.append((entry_id, judge_id))
+            fixed_load[g] += 1
+        if i >= 0:
+            locked_count[i] += 1
+            if g >= 0:
+                on[i].append(g)
+                locked_pairs.add((i, g))
+    for t in np.flatnonzero(~lock & ~valid):
+        removed.append(pairs[t])
+    for t in np.flatnonzero(~lock & valid):
+        candidates[int(ent[t])].append(int(jdg[t]))
     kept: set[tuple[int, int]] = set()
     for i, gs in candidates.items():
         room = max(0, readings - int(locked_count[i]))
@@ -461,6 +488,13 @@ def _clean_existing(
         dict(outside_locked),
         locked_total,
     )
+
+
+def _is_conflict(inst: _Instance, ent: np.ndarray, jdg: np.ndarray) -> np.ndarray:
+    """Vectorised: is judge jdg[t] in conflict with entry ent[t]? (-1 indices: False)."""
+    keys = ent * len(inst.judges) + jdg
+    hit = np.isin(keys, inst.conflict_keys)
+    return hit & (ent >= 0) & (jdg >= 0)
 
 
 # --- step 2: target counts per (category, judge) ----------------------------------------
@@ -502,14 +536,10 @@ def _targets(
     demand = np.bincount(inst.ent_cat, weights=flex, minlength=nc).astype(np.int64)
     # ub: entries of c that g could still read (not conflicted, not already locked on it).
     flex_entries = np.bincount(inst.ent_cat[has_flex], minlength=nc).astype(np.int64)
+    blocked_i, blocked_g = _blocked_pairs(inst, state)
+    on_flex = has_flex[blocked_i]
     blocked = np.zeros((nc, nj), np.int64)
-    for i, gs in inst.conflicts_of.items():
-        if has_flex[i]:
-            for g in gs:
-                blocked[inst.ent_cat[i], g] += 1
-    for i, g in state.locked_pairs:
-        if has_flex[i] and g not in inst.conflicts_of.get(i, ()):
-            blocked[inst.ent_cat[i], g] += 1
+    np.add.at(blocked, (inst.ent_cat[blocked_i[on_flex]], blocked_g[on_flex]), 1)
     ub = np.where(inst.eligible, flex_entries[:, None] - blocked, 0)
     kept = np.zeros((nc, nj), np.int64)
     for i, g in state.kept:
@@ -560,35 +590,37 @@ def _targets(
         problems.append(
             Problem(
                 "categories_capacity",
-                {"categories": names, "needed": needed, "capacity": min(capacity, needed - 1)},
+                {"categories": names, "needed": needed, "capacity": capacity},
             )
         )
     return x, problems
 
 
+def _blocked_pairs(inst: _Instance, state: _State) -> tuple[np.ndarray, np.ndarray]:
+    """(entry, judge) index pairs that cannot take a new reading: conflicts and locked, once."""
+    nj = len(inst.judges)
+    locked = np.fromiter((i * nj + g for i, g in state.locked_pairs), np.int64)
+    keys = np.union1d(inst.conflict_keys, locked)
+    return keys // max(nj, 1), keys % max(nj, 1)
+
+
 def _entry_problems(inst: _Instance, state: _State, readings: int, flex) -> list[Problem]:
     problems = []
     panel_size = inst.eligible.sum(1)
-    for i in np.flatnonzero(flex > 0):
-        c = inst.ent_cat[i]
-        if panel_size[c] == 0:
-            continue  # reported once for the whole category
-        blocked = set(inst.conflicts_of.get(i, ()))
-        blocked |= {g for g in state.on[i] if (i, g) in state.locked_pairs}
-        free = int(panel_size[c]) - sum(1 for g in blocked if inst.eligible[c, g])
-        if free < flex[i]:
-            e = inst.entries[i]
-            problems.append(
-                Problem(
-                    "too_few_judges",
-                    {
-                        "code": e.code,
-                        "category": e.category,
-                        "available": free + int(state.locked_count[i]),
-                        "needed": readings,
-                    },
-                )
-            )
+    blocked_i, blocked_g = _blocked_pairs(inst, state)
+    counts = inst.eligible[inst.ent_cat[blocked_i], blocked_g]
+    blocked = np.bincount(blocked_i[counts], minlength=len(inst.entries))
+    free_all = panel_size[inst.ent_cat] - blocked
+    short = np.flatnonzero((flex > 0) & (free_all < flex) & (panel_size[inst.ent_cat] > 0))
+    for i in short:  # empty categories are reported once, not per entry
+        e = inst.entries[i]
+        params = {
+            "code": e.code,
+            "category": e.category,
+            "available": int(free_all[i]) + int(state.locked_count[i]),
+            "needed": readings,
+        }
+        problems.append(Problem("too_few_judges", params))
     return problems
 
 
@@ -687,9 +719,11 @@ class _Filler:
         self.flex = np.maximum(readings - state.locked_count, 0)
         held = np.zeros(len(inst.judges), np.int64)
         self.kept_of: list[set[int]] = [set() for _ in inst.judges]
+        self.kept_on = np.zeros(len(inst.entries), np.int64)  # kept readings per entry
         for i, g in state.kept:
             held[g] += 1
             self.kept_of[g].add(i)
+            self.kept_on[i] += 1
         self.load = state.fixed_load + held
         self.room = inst.cap - self.load
 
@@ -740,6 +774,7 @@ class _Filler:
         self.on[i].remove(g)
         self.state.kept.discard((i, g))
         self.kept_of[g].discard(i)
+        self.kept_on[i] -= 1
         self.load[g] -= 1
         self.room[g] += 1
         self.removed_now.append((self.inst.entries[i].entry_id, self.inst.judges[g].judge_id))
@@ -763,32 +798,29 @@ class _Filler:
         panel = np.flatnonzero(inst.eligible[c])
         m = len(panel)
         members = np.flatnonzero(inst.ent_cat == c)
-        need = {
-            int(i): int(self.flex[i])
-            - sum(1 for g in on[i] if (i, g) not in self.state.locked_pairs)
-            for i in members
-        }
-        todo = [i for i in members if need[int(i)] > 0]
-        if m == 0 or not todo:
+        need_all = self.flex[members] - self.kept_on[members]
+        todo = members[need_all > 0]
+        need = dict(zip(todo.tolist(), need_all[need_all > 0].tolist(), strict=True))
+        if m == 0 or not len(todo):
             return
-        pos = np.full(len(inst.judges), -1, np.int64)
-        pos[panel] = np.arange(m)
+        pos_arr = np.full(len(inst.judges), -1, np.int64)
+        pos_arr[panel] = np.arange(m)
+        pos = pos_arr.tolist()
         r = quota_row[panel].astype(np.float64)
+        # co[p, q]: entries p and q already read together, to rotate pairs.
         co = np.zeros((m, m), np.float64)
-        for i in members:
-            ps = [int(pos[g]) for g in on[i] if pos[g] >= 0]
-            for a in range(len(ps)):
-                for b in range(a + 1, len(ps)):
-                    co[ps[a], ps[b]] += 1
-                    co[ps[b], ps[a]] += 1
+        a, b = _pair_arrays(on, members)
+        pa, pb = pos_arr[a], pos_arr[b]
+        both = (pa >= 0) & (pb >= 0)
+        np.add.at(co, (pa[both], pb[both]), 1)
+        np.add.at(co, (pb[both], pa[both]), 1)
         room = self.room[panel].copy()
         weight = float(len(members) * 8 + 8)  # above any co-reading count
         conflicts_of = inst.conflicts_of
         rng = self.rng
-        for i in rng.permutation(np.asarray(todo, np.int64)):
-            i = int(i)
-            present = [int(pos[g]) for g in on[i] if pos[g] >= 0]
-            banned = present + [int(pos[g]) for g in conflicts_of.get(i, ()) if pos[g] >= 0]
+        for i in rng.permutation(todo).tolist():
+            present = [pos[g] for g in on[i] if pos[g] >= 0]
+            banned = present + [pos[g] for g in conflicts_of.get(i, ()) if pos[g] >= 0]
             rowsum = co[present].sum(0) if present else np.zeros(m)
             noise = rng.random(m)
             chosen: list[int] = []
@@ -904,7 +936,12 @@ class _Filler:
     def connect(self, c: int, tries: int = 40) -> None:
         """Swap new readings between entries of two graph components to join them."""
         inst, on = self.inst, self.on
-        members = [int(i) for i in np.flatnonzero(inst.ent_cat == c)]
+        members = np.flatnonzero(inst.ent_cat == c).tolist()
+        nj = len(inst.judges)
+        present = np.zeros(nj, bool)
+        present[[g for i in members for g in on[i]]] = True
+        if _count_components(nj, present, *_pair_arrays(on, members)) <= 1:
+            return  # the usual case, checked without building sets
         comps = _components(on[i] for i in members)
         for _ in range(tries):
             if len(comps) <= 1:
@@ -934,24 +971,20 @@ class _Filler:
                     self.move(i1, b2, a2)
                     self.move(i2, a2, b2)
             if not swapped:
-                continue
+                self.rng.random()  # next try starts from another reading of side A
 
 
 def _panel_stats(inst: _Instance, on: list[list[int]], load: np.ndarray) -> dict[str, dict]:
     stats: dict[str, dict] = {}
+    nj = len(inst.judges)
     for c, name in enumerate(inst.categories):
         panel = np.flatnonzero(inst.eligible[c])
-        members = np.flatnonzero(inst.ent_cat == c)
-        in_cat = np.zeros(len(inst.judges), np.int64)
-        pairs: dict[tuple[int, int], int] = defaultdict(int)
-        for i in members:
-            gs = sorted(on[i])
-            for g in gs:
-                in_cat[g] += 1
-            for a in range(len(gs)):
-                for b in range(a + 1, len(gs)):
-                    pairs[(gs[a], gs[b])] += 1
-        comps = _components(on[int(i)] for i in members)
+        members = np.flatnonzero(inst.ent_cat == c).tolist()
+        flat = [g for i in members for g in on[i]]
+        in_cat = np.bincount(np.asarray(flat, np.int64), minlength=nj)
+        a, b = _pair_arrays(on, members)
+        keys = np.minimum(a, b) * nj + np.maximum(a, b)
+        _, counts = np.unique(keys, return_counts=True)
         readers = int((in_cat > 0).sum())
         stats[name] = {
             "entries": len(members),
@@ -960,10 +993,10 @@ def _panel_stats(inst: _Instance, on: list[list[int]], load: np.ndarray) -> dict
             "max_load": int(load[panel].max()) if len(panel) else 0,
             "min_in_category": int(in_cat[panel].min()) if len(panel) else 0,
             "max_in_category": int(in_cat[panel].max()) if len(panel) else 0,
-            "components": len(comps),
-            "distinct_pairs": len(pairs),
+            "components": _count_components(nj, in_cat > 0, a, b),
+            "distinct_pairs": len(counts),
             "possible_pairs": readers * (readers - 1) // 2,
-            "max_pair_count": max(pairs.values(), default=0),
+            "max_pair_count": int(counts.max()) if len(counts) else 0,
         }
     return stats
 
