@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 __all__ = [
     "LEGACY_ENCODINGS",
@@ -96,7 +97,7 @@ _VN_LATIN1_LETTERS = frozenset("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌ
 _MIN_EVIDENCE = 3  # well-formed converted words needed before a text is called legacy
 _MIN_SHARE = 0.75  # share of candidate words that must convert to well-formed Vietnamese
 _LINE_SHARE = 0.5  # a line in a legacy document is converted when half its candidates agree
-_MAX_SCORED = 3000  # candidate words scored per encoding: plenty of evidence, bounded time
+_MAX_SCORED = 600  # candidate words scored per text: plenty of evidence, bounded time
 
 
 class LegacyEncodingError(ValueError):
@@ -136,6 +137,7 @@ _INITIALS = ("", "ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "t
 _FINALS = ("", "ch", "ng", "nh", "c", "m", "n", "p", "t")
 
 
+@lru_cache(maxsize=16384)  # an essay repeats a few hundred distinct syllables
 def _is_syllable(word: str) -> bool:
     """True when ``word`` (letters only) has the shape of one Vietnamese syllable."""
     decomposed = unicodedata.normalize("NFD", word.lower())
@@ -235,7 +237,7 @@ def convert_legacy_font_text(text: str, encoding: str, capitals: bool = False) -
 
 @dataclass
 class _LineScore:
-    unicode_words: int = 0
+    unicode_letters: int = 0
     candidates: int = 0
     scored: int = 0
     valid: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEGACY_ENCODINGS, 0))
@@ -271,7 +273,7 @@ def _token_valid(token: str, encoding: str) -> bool:
 def _score_line(line: str, budget: list[int]) -> _LineScore:
     score = _LineScore()
     if _VN_UNICODE_RE.search(line):
-        score.unicode_words = sum(1 for t in line.split() if _VN_UNICODE_RE.search(t))
+        score.unicode_letters = len(_VN_UNICODE_RE.findall(line))
         return score
     if not _LATIN1_RE.search(line):
         return score
@@ -292,9 +294,10 @@ def _score_line(line: str, budget: list[int]) -> _LineScore:
 
 
 def _decide(scores: list[_LineScore]) -> str | None:
-    unicode_words = sum(s.unicode_words for s in scores)
+    # Unicode-only letters weigh against legacy words: a Unicode document never converts.
+    unicode_letters = sum(s.unicode_letters for s in scores)
     candidates = sum(s.candidates for s in scores)
-    if candidates < _MIN_EVIDENCE or candidates <= unicode_words:
+    if candidates < _MIN_EVIDENCE or candidates <= unicode_letters:
         return None
     scored = min(candidates, _MAX_SCORED)
     best, best_valid = None, 0
@@ -302,7 +305,7 @@ def _decide(scores: list[_LineScore]) -> str | None:
         valid = sum(s.valid[encoding] for s in scores)
         if valid > best_valid:
             best, best_valid = encoding, valid
-    if best is None or best_valid < _MIN_EVIDENCE or best_valid <= unicode_words:
+    if best is None or best_valid < _MIN_EVIDENCE or best_valid <= unicode_letters:
         return None
     if sum(s.strong[best] for s in scores) < _MIN_EVIDENCE:
         return None
@@ -347,7 +350,7 @@ def fix_legacy(text: str) -> tuple[str, str | None]:
     for line, score in zip(lines, scores, strict=True):
         # Lines past the scoring budget have no per-line figures; convert them unless Unicode.
         agrees = score.valid[encoding] >= _LINE_SHARE * score.scored
-        if score.unicode_words == 0 and score.candidates and agrees:
+        if score.unicode_letters == 0 and score.candidates and agrees:
             new = convert_legacy(line, encoding)
             changed = changed or new != line
             out.append(new)

@@ -87,13 +87,17 @@ def make_docx(
     comment: tuple[str, str] | None = None,
     core: dict[str, str] | None = None,
     fonts: dict[int, str] | None = None,
+    normal_font: str | None = None,
 ) -> bytes:
     """A .docx with ``paragraphs``; a table after paragraph ``table_after`` (1-based; 0 = first).
 
     ``comment`` is (text, author) attached to the first paragraph; ``fonts`` maps paragraph
-    indexes to a run font name (".VnTime", "VNI-Times" ...); ``core`` sets core properties.
+    indexes to a run font name (".VnTime", "VNI-Times" ...); ``normal_font`` sets the Normal
+    style's font and lists it in fontTable.xml as Word does; ``core`` sets core properties.
     """
     document = docx.Document()
+    if normal_font is not None:
+        document.styles["Normal"].font.name = normal_font
     added = []
     if table is not None and table_after == 0:
         _add_table(document, table)
@@ -123,7 +127,11 @@ def make_docx(
         setattr(props, key, value)
     buf = io.BytesIO()
     document.save(buf)
-    return buf.getvalue()
+    if normal_font is None:
+        return buf.getvalue()
+    table = zip_members(buf.getvalue())["word/fontTable.xml"].decode("utf-8")
+    table = table.replace("</w:fonts>", f'<w:font w:name="{escape(normal_font)}"/></w:fonts>')
+    return with_members(buf.getvalue(), {"word/fontTable.xml": table.encode("utf-8")})
 
 
 def _add_table(document, rows: list[list[str]]) -> None:

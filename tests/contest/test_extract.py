@@ -194,6 +194,13 @@ def test_docx_tcvn3_capitals_font_gives_capitals():
     assert result.warnings == ["converted_tcvn3"]
 
 
+def test_docx_legacy_font_of_normal_style_converts_short_text():
+    data = f.make_docx([encode_legacy("Đảng ta", "tcvn3"), "Hello"], normal_font=".VnTime")
+    result = extract(data, "cu.docx")
+    assert result.text == "Đảng ta\n\nHello"
+    assert result.warnings == ["converted_tcvn3"]
+
+
 def test_docx_vni_font_hint_converts_run():
     data = f.make_docx([encode_legacy("Đảng ta", "vni")], fonts={0: "VNI-Times"})
     result = extract(data, "cu.docx")
