@@ -103,7 +103,7 @@ _ERRORS: dict[str, dict[str, str]] = {
 class AnonymiseError(Exception):
     """Base error of this module: ``code``, ``params`` and ``message(lang)`` in vi or en."""
 
-    def __init__(self, code: str, **params: object) -> None:
+    def __init__(self, code: str, /, **params: object) -> None:
         self.code = code
         self.params = dict(params)
         super().__init__(self.message("en"))
@@ -751,8 +751,10 @@ _EMAIL = re.compile(
 _ID12 = re.compile(r"(?<![\w.,])\d{12}(?![\w]|[.,]\d)")
 _ID9 = re.compile(r"(?<![\w.,])\d{9}(?![\w]|[.,]\d)")
 _PASSPORT = re.compile(r"(?<![\w])[A-Z]\d{7}(?!\w)")
+# The keyword must come right before the number ("CMND số: 012345678"), not anywhere nearby.
 _ID_CONTEXT = re.compile(
-    r"(cmnd|cmt|chung minh|cccd|can cuoc|dinh danh|giay to|ho chieu|passport)[^\n]{0,30}$"
+    r"(?<![^\W_])(cmnd|cmt|chung minh nhan dan|cccd|can cuoc cong dan|can cuoc|dinh danh"
+    r"|ho chieu|passport)(\s*(so|:|/|-))*\s*$"
 )
 
 

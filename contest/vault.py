@@ -114,7 +114,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
 class VaultError(Exception):
     """A vault failure a person must act on; ``message(lang)`` says what to do."""
 
-    def __init__(self, code: str, **params: object) -> None:
+    def __init__(self, code: str, /, **params: object) -> None:
         self.code = code
         self.params = dict(params)
         super().__init__(self.message("en"))
