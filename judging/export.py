@@ -450,6 +450,7 @@ class _XlsxSheetWriter:
         self.letters = [get_column_letter(i + 1) for i in range(len(sheet.columns))]
         self.part = 0
         self.ws: _StreamedSheet | None = None
+        self.opened: list[_StreamedSheet] = []
         self.styles: _XlsxStyles | None = None
 
     def _open(self) -> None:
@@ -469,6 +470,7 @@ class _XlsxSheetWriter:
         ]
         ws.write_xml(f'<row r="1">{"".join(header_cells)}</row>', 0)
         self.ws = ws
+        self.opened.append(ws)
 
     def _close(self) -> None:
         ws = self.ws
@@ -478,10 +480,8 @@ class _XlsxSheetWriter:
             ws.auto_filter.ref = f"A1:{self.letters[-1]}{ws.rows_written + 1}"
         ws.close()
 
-    def write(self) -> list[_StreamedSheet]:
-        opened: list[_StreamedSheet] = []
+    def write(self) -> None:
         self._open()
-        opened.append(self.ws)
         kinds = [self.styles.by_kind[c.kind] for c in self.sheet.columns]
         for chunk in _iter_column_chunks(self.sheet):
             n = len(chunk[0]) if chunk else 0
@@ -490,7 +490,6 @@ class _XlsxSheetWriter:
                 if self.ws.rows_written >= self.max_rows:
                     self._close()
                     self._open()
-                    opened.append(self.ws)
                 take = min(n - done, self.max_rows - self.ws.rows_written)
                 first = self.ws.rows_written + 2
                 rendered = [
@@ -500,7 +499,6 @@ class _XlsxSheetWriter:
                 self.ws.write_xml(_render_rows(rendered, first), take)
                 done += take
         self._close()
-        return opened
 
 
 def write_xlsx(
@@ -522,19 +520,22 @@ def write_xlsx(
         _check_columns(sheet)
     wb = Workbook(write_only=True)
     taken: set[str] = set()
-    written: list[_StreamedSheet] = []
+    writers: list[_XlsxSheetWriter] = []
     try:
         for sheet in sheets:
             writer = _XlsxSheetWriter(wb, sheet, lang, taken, max(1, max_rows_per_sheet))
-            written.extend(writer.write())
+            writers.append(writer)
+            writer.write()
+        written = [ws for w in writers for ws in w.opened]
         if not written:
             # an empty workbook is not a valid file: keep one empty sheet
             wb.create_sheet(sanitise_sheet_title("Trang 1" if lang == "vi" else "Sheet 1"))
         target = out if out is not None else io.BytesIO()
         wb.save(target)
     finally:
-        for ws in written:
-            ws.discard()
+        for w in writers:
+            for ws in w.opened:
+                ws.discard()
     return None if out is not None else target.getvalue()
 
 
@@ -558,6 +559,16 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
+def _csv_column(values: list[Any]) -> list[Any]:
+    types = set(map(type, values))
+    # same fast paths as the xlsx renderer: plain floats and plain strings need no dispatch
+    if types <= {float}:
+        return [v if v - v == 0 else "" for v in values]
+    if types <= {str}:
+        return ["'" + v if v.startswith(_FORMULA_STARTS) else v for v in values]
+    return [_csv_value(v) for v in values]
+
+
 def write_csv(sheet: Sheet, *, lang: str = "vi") -> bytes:
     """Write one sheet as CSV bytes: UTF-8 with BOM (so Excel reads Vietnamese), header in
     ``lang``, text neutralised against formulas, dates in ISO form, numbers unformatted."""
@@ -567,7 +578,7 @@ def write_csv(sheet: Sheet, *, lang: str = "vi") -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([c.header(lang) for c in sheet.columns])
     for chunk in _iter_column_chunks(sheet):
-        prepared = [[_csv_value(v) for v in col] for col in chunk]
+        prepared = [_csv_column(col) for col in chunk]
         writer.writerows(zip(*prepared, strict=True))
     return buf.getvalue().encode("utf-8-sig")
 
@@ -875,7 +886,9 @@ def _kind_of(series: pd.Series) -> str:
 def _statistics_sheets(statistics: Mapping[str, pd.DataFrame]) -> list[Sheet]:
     sheets = []
     for name, frame in statistics.items():
-        flat = frame.reset_index() if frame.index.name is not None else frame
+        if isinstance(frame, pd.Series):
+            frame = frame.to_frame(name=frame.name if frame.name is not None else "value")
+        flat = frame.reset_index() if any(n is not None for n in frame.index.names) else frame
         flat = flat.rename(columns=str)
         title_vi, title_en = _STAT_TITLES.get(name, (f"Thống kê {name}", f"Statistics {name}"))
         columns = []

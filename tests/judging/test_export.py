@@ -592,3 +592,20 @@ def test_export_module_imports_neither_flask_nor_sqlalchemy():
             imported.add(node.module.split(".")[0])
     assert imported & {"flask", "sqlalchemy", "flask_sqlalchemy"} == set()
     assert "openpyxl" in imported
+
+
+def test_write_csv_missing_values_are_empty_fields():
+    rows = [
+        {"code": "A", "title": None, "score": float("nan"), "day": None},
+        {"code": "B", "title": "x", "score": 2.5, "day": datetime(2025, 1, 2, 3, 4, 5)},
+    ]
+    text = write_csv(simple_sheet(rows)).decode("utf-8-sig")
+    assert text == "Mã bài,Tên tác phẩm,Điểm,Ngày\r\nA,,,\r\nB,x,2.5,2025-01-02 03:04:05\r\n"
+
+
+def test_results_statistics_series_and_indexed_frame_accepted():
+    by_unit = pd.Series([2, 1], index=pd.Index(["Xã A", "Xã B"], name="unit"), name="entries")
+    prizes = pd.DataFrame({"count": [3]}, index=pd.Index(["Giải A"], name="prize"))
+    wb = load(results_workbook(make_report(statistics={"by_unit": by_unit, "prizes": prizes})))
+    assert values(wb["Thống kê theo đơn vị"]) == [("Đơn vị", "Số bài"), ("Xã A", 2), ("Xã B", 1)]
+    assert values(wb["Thống kê giải"]) == [("Giải", "Số lượng"), ("Giải A", 3)]
