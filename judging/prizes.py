@@ -163,10 +163,22 @@ _TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 
-class PrizeError(Localised, ValueError):
-    """Base error of this module: ``code``, ``params`` and ``message(lang)``."""
+class _PrizeMessages(Localised):
+    """Templates of this module; a ``prize`` parameter also gives ``{label}`` in the language."""
 
     templates: ClassVar[dict[str, dict[str, str]]] = _TEMPLATES
+
+    def message(self, lang: str = "vi") -> str:
+        """The sentence for a person, in Vietnamese (default) or English (``lang`` "en...")."""
+        lang = "en" if str(lang).lower().startswith("en") else "vi"
+        params = dict(self.params)
+        if "prize" in params:
+            params.setdefault("label", prize_label(params["prize"], lang))
+        return self.templates[self.code][lang].format(**params)
+
+
+class PrizeError(_PrizeMessages, ValueError):
+    """Base error of this module: ``code``, ``params`` and ``message(lang)``."""
 
     def __init__(self, code: str, **params: Any) -> None:
         self.code = code
@@ -183,10 +195,8 @@ class AdjustmentError(PrizeError):
 
 
 @dataclass(frozen=True)
-class PrizeNotice(Notice):
+class PrizeNotice(_PrizeMessages, Notice):
     """A notice about prizes (quota exceeded by a tie, prizes unfilled, ...)."""
-
-    templates: ClassVar[dict[str, dict[str, str]]] = _TEMPLATES
 
 
 @dataclass(frozen=True)
@@ -376,7 +386,9 @@ def _special(awards: pd.DataFrame, rules: SpecialRules, prize_order: Sequence[st
                     "detail": ", ".join(str(c) for c in sorted(group["code"])),
                 }
             )
-    special = pd.DataFrame(rows, columns=["prize", "entry_id", "code", "unit", "detail"])
+    columns = ["prize", "entry_id", "code", "unit", "detail"]
+    # object columns keep None as None (pandas would infer strings with NaN).
+    special = pd.DataFrame({c: pd.Series([row[c] for row in rows], dtype=object) for c in columns})
     return special, notices
 
 
@@ -461,7 +473,7 @@ def allocate_prizes(
         ties.append(
             {"category": category, "prize": code, "codes": codes, "quota": quota, "awarded": given}
         )
-        params = {"label": prize_label(code), "extra": extra, "codes": codes}
+        params = {"prize": code, "extra": extra, "codes": codes}
         if category == OVERALL:
             notice = PrizeNotice("overall_tie_exceeds_quota", params)
         else:
@@ -619,7 +631,7 @@ def apply_adjustments(
                         "quota_exceeded_after_adjustment",
                         {
                             "category": category,
-                            "label": prize_label(code),
+                            "prize": code,
                             "awarded": given,
                             "quota": quota,
                         },
