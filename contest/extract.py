@@ -544,8 +544,9 @@ class _DocxWalker:
             if tag == _W_P:
                 self.paragraph(child, out)
             elif tag == _W_TBL:
-                for row in child.iter(_W_TR):
-                    for cell in row.iter(_W_TC):
+                # Direct rows and cells only: a nested table is read once, inside its cell.
+                for row in _direct(child, _W_TR):
+                    for cell in _direct(row, _W_TC):
                         self.blocks(cell, out)
                     self.clock.check()
             elif tag in (_W_DEL, _W_MOVE_FROM):
@@ -614,6 +615,16 @@ class _DocxWalker:
 
 
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_W_WRAPPERS = {_W + "sdt", _W + "sdtContent", _W + "customXml"}
+
+
+def _direct(el: Element, tag: str):
+    """Yield children with ``tag``, looking through content-control wrappers only."""
+    for child in el:
+        if child.tag == tag:
+            yield child
+        elif child.tag in _W_WRAPPERS:
+            yield from _direct(child, tag)
 
 
 def _iter_skipping_fallback(el: Element, tag: str):
@@ -929,7 +940,7 @@ def _pdf_paragraphs(page_text: str) -> list[str]:
 _MOSTLY_UTF8 = 0.9  # share of non-ASCII sequences that must be valid UTF-8 for a mixed file
 
 
-def _decode_text(data: bytes) -> tuple[str, list[str]]:
+def _decode_text(data: bytes, name: str) -> tuple[str, list[str]]:
     """Decode a .txt upload: BOM, UTF-8, UTF-16 without BOM, mixed, else legacy 8-bit."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), []
@@ -938,6 +949,8 @@ def _decode_text(data: bytes) -> tuple[str, list[str]]:
     utf16 = _guess_utf16(data)
     if utf16:
         return data.decode(utf16, errors="replace"), ["decoded_utf16"]
+    if b"\x00" in data:
+        raise ExtractionError("unsupported_format", filename=name)  # binary, not text
     try:
         return data.decode("utf-8"), []
     except UnicodeDecodeError:
@@ -1008,8 +1021,8 @@ def _decode_mixed(data: bytes) -> str:
     return "".join(out)
 
 
-def _read_txt(data: bytes) -> _Raw:
-    text, warnings_ = _decode_text(data)
+def _read_txt(data: bytes, name: str) -> _Raw:
+    text, warnings_ = _decode_text(data, name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _BLANK_LINES_RE.search(text):
         paragraphs = _BLANK_LINES_RE.split(text)
@@ -1044,7 +1057,7 @@ def extract(data: bytes, filename: str, *, limits: Limits = DEFAULT_LIMITS) -> E
     elif fmt == "pdf":
         raw = _read_pdf(data, name, clock)
     else:
-        raw = _read_txt(data)
+        raw = _read_txt(data, name)
     clock.check()
     return _finish(raw, fmt, name)
 

@@ -148,6 +148,34 @@ def test_docx_identity_parts_only_in_hidden_text_and_metadata():
     assert result.warnings == ["tracked_changes"]
 
 
+def test_docx_nested_table_read_once_in_reading_order():
+    data = f.make_docx([P1, P2], table=[["Ngoài một", "Ngoài hai"]], table_after=1)
+
+    def nest(xml: str) -> str:
+        inner = "<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Trong</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+        cell_end = "<w:t>Ngoài một</w:t></w:r></w:p>"
+        return xml.replace(cell_end, cell_end + inner, 1)
+
+    result = extract(f.with_document_xml(data, nest), "bai.docx")
+    assert result.paragraphs() == [P1, "Ngoài một", "Trong", "Ngoài hai", P2]
+
+
+def test_docx_text_box_read_once_after_its_paragraph():
+    box = (
+        '<w:r><mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
+        '<mc:Choice Requires="wps"><w:drawing><wps:txbx xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        "<w:txbxContent><w:p><w:r><w:t>Hộp chữ</w:t></w:r></w:p></w:txbxContent></wps:txbx></w:drawing></mc:Choice>"
+        '<mc:Fallback><w:pict><v:textbox xmlns:v="urn:schemas-microsoft-com:vml"><w:txbxContent><w:p><w:r>'
+        "<w:t>Hộp chữ</w:t></w:r></w:p></w:txbxContent></v:textbox></w:pict></mc:Fallback></mc:AlternateContent></w:r>"
+    )
+    data = f.make_docx([P1, P2])
+    anchor = f"<w:t>{P1}</w:t></w:r>"
+    result = extract(
+        f.with_document_xml(data, lambda xml: xml.replace(anchor, anchor + box, 1)), "bai.docx"
+    )
+    assert result.paragraphs() == [P1, "Hộp chữ", P2]
+
+
 def test_docx_metadata_holds_only_non_empty_properties():
     result = extract(f.make_docx([P1]), "bai.docx")
     assert "author" not in result.metadata
@@ -441,6 +469,7 @@ def test_rtf_asks_for_docx():
     [
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "anh.png"),
         (b"just some bytes", "bai"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "anh.txt"),
         (f.zip_bytes({"xl/workbook.xml": b"<workbook/>"}), "bang.zip"),
     ],
 )

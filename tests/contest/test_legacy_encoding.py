@@ -85,7 +85,7 @@ def test_fix_legacy_single_sentence_round_trips(encoding, sentence):
     assert fix_legacy(encode_legacy(sentence, encoding)) == (sentence, encoding)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(st.lists(st.sampled_from(LOWER_LETTERS + list("bcdghklmnpqrstvx ,.")), max_size=60))
 def test_encode_then_convert_any_vietnamese_text_round_trips(chars):
     text = "".join(chars)
