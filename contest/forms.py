@@ -21,6 +21,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -111,14 +112,21 @@ class StaffUserForm(FlaskForm):
     contest = SelectField(_l("Contest"), choices=[], validate_choice=False)
     role = SelectField(
         _l("Role in that contest"),
-        choices=[("", _l("(none)")), ("secretary", _l("Secretary")), ("judge", _l("Judge"))],
+        choices=[
+            SelectChoice("", _l("(none)")),
+            SelectChoice("secretary", _l("Secretary")),
+            SelectChoice("judge", _l("Judge")),
+        ],
     )
     submit = SubmitField(_l("Create account"))
 
 
 class MembershipForm(FlaskForm):
     email = EmailField(_l("E-mail of an existing account"), validators=[DataRequired(REQUIRED)])
-    role = SelectField(_l("Role"), choices=[("secretary", _l("Secretary")), ("judge", _l("Judge"))])
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice("secretary", _l("Secretary")), SelectChoice("judge", _l("Judge"))],
+    )
     submit = SubmitField(_l("Add"))
 
 
@@ -145,7 +153,7 @@ class ContestForm(FlaskForm):
     min_words = IntegerField(_l("Minimum words"), validators=[InputRequired(NUMBER)])
     max_words = IntegerField(_l("Maximum words"), validators=[InputRequired(NUMBER)])
     allowed_file_types = MultiCheckboxField(
-        _l("Allowed file types"), choices=[(t, "." + t) for t in SUPPORTED_FILE_TYPES]
+        _l("Allowed file types"), choices=[SelectChoice(t, "." + t) for t in SUPPORTED_FILE_TYPES]
     )
     max_file_mb = IntegerField(_l("Maximum file size (MB)"), validators=[InputRequired(NUMBER)])
     max_entries_per_author = IntegerField(

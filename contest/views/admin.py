@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from contest import permissions, presets, rules, services
 from contest.forms import (
@@ -80,7 +81,7 @@ def users():
     require(permissions.can_manage_users(current_user))
     form = StaffUserForm()
     contests = list(db().scalars(select(Contest).order_by(Contest.title)))
-    form.contest.choices = [("", _("(none)"))] + [(c.slug, c.title) for c in contests]
+    form.contest.choices = _contest_choices(contests)
     created_password = None
     if form.validate_on_submit():
         password = generate_password()
@@ -119,7 +120,7 @@ def users():
                     "success",
                 )
                 form = StaffUserForm(formdata=None)
-                form.contest.choices = [("", _("(none)"))] + [(c.slug, c.title) for c in contests]
+                form.contest.choices = _contest_choices(contests)
     status = 400 if request.method == "POST" and created_password is None else 200
     staff = list(db().scalars(select(User).order_by(User.is_admin.desc(), User.email).limit(500)))
     return (
@@ -152,9 +153,15 @@ def _settings_from(form: ContestForm) -> dict:
     }
 
 
-def _preset_choices() -> list[tuple[str, str]]:
+def _preset_choices() -> list[SelectChoice]:
     en = locale().startswith("en")
-    return [(k, p.label_en if en else p.label) for k, p in presets.CONTEST_PRESETS.items()]
+    return [
+        SelectChoice(k, p.label_en if en else p.label) for k, p in presets.CONTEST_PRESETS.items()
+    ]
+
+
+def _contest_choices(contests) -> list[SelectChoice]:
+    return [SelectChoice("", _("(none)"))] + [SelectChoice(c.slug, c.title) for c in contests]
 
 
 @bp.route("/contests/new", methods=["GET", "POST"])

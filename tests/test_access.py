@@ -1,0 +1,136 @@
+"""Every route, tried as every role and anonymously. A new route fails this test until its
+expected access is written into EXPECTED, so no page can be added without deciding who sees it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_token
+
+ROLES = ("anonymous", "contestant", "judge", "secretary", "admin")
+LOGIN = "login"  # anonymous users are sent to the sign-in page
+OK, FORBIDDEN = "ok", 403
+
+# endpoint -> (method, {role: expectation}); "ok" means any 2xx/3xx that is not the login page.
+ALL_OK = dict.fromkeys(ROLES, OK)
+SIGNED_IN = {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], OK)}
+ADMIN_ONLY = {
+    "anonymous": LOGIN,
+    "contestant": FORBIDDEN,
+    "judge": FORBIDDEN,
+    "secretary": FORBIDDEN,
+    "admin": OK,
+}
+BACK_OFFICE = {**ADMIN_ONLY, "secretary": OK}
+
+EXPECTED: dict[str, tuple[str, dict[str, object]]] = {
+    "public.home": ("GET", ALL_OK),
+    "public.contest_page": ("GET", ALL_OK),
+    "public.set_language": ("POST", ALL_OK),
+    "auth.login": ("GET", ALL_OK),
+    "auth.register": ("GET", ALL_OK),
+    "auth.logout": ("POST", SIGNED_IN),
+    "auth.password": ("GET", SIGNED_IN),
+    "admin.dashboard": ("GET", BACK_OFFICE),
+    "admin.users": ("GET", ADMIN_ONLY),
+    "admin.contest_new": ("GET", ADMIN_ONLY),
+    "admin.contest_detail": ("GET", BACK_OFFICE),
+    "admin.contest_edit": ("GET", ADMIN_ONLY),
+    "admin.contest_state": ("POST", ADMIN_ONLY),
+    "admin.contest_rubric": ("GET", ADMIN_ONLY),
+    "admin.contest_categories": ("GET", ADMIN_ONLY),
+    "admin.contest_add_member": ("POST", ADMIN_ONLY),
+    "admin.contest_remove_member": ("POST", ADMIN_ONLY),
+    "admin.audit": ("GET", ADMIN_ONLY),
+}
+
+
+def test_every_route_has_an_expectation(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint != "static"}
+    missing = endpoints - set(EXPECTED)
+    assert not missing, f"routes without an access expectation: {sorted(missing)}"
+
+
+@pytest.fixture
+def world(factory):
+    contest = factory.contest(slug="quyen", state="open")
+    users = {
+        "contestant": factory.user(email="ts@example.vn"),
+        "judge": factory.user(email="gk@example.vn", roles=[("quyen", "judge")]),
+        "secretary": factory.user(email="tk@example.vn", roles=[("quyen", "secretary")]),
+        "admin": factory.user(email="qt@example.vn", admin=True),
+    }
+    return contest, users
+
+
+def _url(app, endpoint, contest, session):
+    from contest.models import Membership
+
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    values = {}
+    if "slug" in rule.arguments:
+        values["slug"] = contest.slug
+    if "membership_id" in rule.arguments:
+        values["membership_id"] = (
+            session.query(Membership).filter_by(contest_id=contest.id).first().id
+        )
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **values)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_route_access_by_role(app, client, world, session, role):
+    contest, users = world
+    if role != "anonymous":
+        u = users[role]
+        r = client.post(
+            "/login",
+            data={"email": u.email, "password": u.password, "csrf_token": csrf_token(client)},
+        )
+        assert r.status_code == 302
+    failures = []
+    for endpoint, (method, table) in EXPECTED.items():
+        expect = table[role]
+        url = _url(app, endpoint, contest, session)
+        if method == "GET":
+            resp = client.get(url)
+        else:
+            resp = client.post(url, data={"csrf_token": csrf_token(client, "/")})
+        location = resp.headers.get("Location", "")
+        if expect == LOGIN:
+            ok = resp.status_code == 302 and location.startswith("/login")
+        elif expect == FORBIDDEN:
+            ok = resp.status_code == 403
+        else:
+            ok = (
+                resp.status_code < 500
+                and resp.status_code != 403
+                and not location.startswith("/login")
+            )
+        if not ok:
+            failures.append(
+                f"{role} {method} {url}: {resp.status_code} {location} (expected {expect})"
+            )
+        if endpoint == "auth.logout" and role != "anonymous":
+            u = users[role]
+            client.post(
+                "/login",
+                data={"email": u.email, "password": u.password, "csrf_token": csrf_token(client)},
+            )
+    assert not failures, "\n".join(failures)
+
+
+def test_draft_contest_hidden_from_public(client, factory):
+    factory.contest(slug="nhap", state="draft")
+    assert client.get("/contests/nhap").status_code == 404
+
+
+def test_secretary_of_other_contest_gets_403(client, factory, login):
+    factory.contest(slug="mot", state="open")
+    factory.contest(slug="hai", state="open")
+    u = factory.user(email="tk2@example.vn", roles=[("mot", "secretary")])
+    login(u)
+    assert client.get("/admin/contests/mot").status_code == 200
+    assert client.get("/admin/contests/hai").status_code == 403

@@ -1,0 +1,144 @@
+"""The app factory, configuration, request boundary, security headers and error pages."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from contest.db import normalise_url
+from contest.models import AuditEvent
+from tests.conftest import csrf_token
+
+
+def test_normalise_url_postgres_uses_psycopg3():
+    assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_secret_key_generated_once_into_instance(tmp_path, sqlite_template, monkeypatch):
+    from app import create_app
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    inst = tmp_path / "inst"
+    cfg = {"INSTANCE_PATH": str(inst), "DATABASE_URL": f"sqlite:///{sqlite_template}"}
+    first = create_app(cfg).config["SECRET_KEY"]
+    second = create_app(cfg).config["SECRET_KEY"]
+    assert first == second
+    assert len(first) >= 40
+    mode = stat.S_IMODE((inst / "secret_key").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_security_headers_on_every_page(client):
+    resp = client.get("/")
+    assert resp.status_code == 200
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_have_no_inline_script(client):
+    for path in ("/", "/login", "/register"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>" not in html
+        assert "onclick=" not in html and "style=" not in html
+
+
+def test_404_is_vietnamese_by_default_without_traceback(client):
+    resp = client.get("/khong-co-trang-nay")
+    assert resp.status_code == 404
+    body = resp.get_data(as_text=True)
+    assert "Không tìm thấy trang" in body
+    assert "Traceback" not in body
+
+
+def test_404_in_english_when_chosen(client):
+    token = csrf_token(client, "/")
+    resp = client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
+    assert resp.status_code == 302
+    assert "lang=en" in resp.headers["Set-Cookie"]
+    body = client.get("/khong-co").get_data(as_text=True)
+    assert "Page not found" in body
+    assert client.get("/").headers["Content-Language"] == "en"
+
+
+def test_language_switch_refuses_external_next(client):
+    token = csrf_token(client, "/")
+    resp = client.post(
+        "/language", data={"lang": "en", "next": "https://evil.example/", "csrf_token": token}
+    )
+    assert resp.headers["Location"] == "/"
+
+
+def test_413_for_oversized_request(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    token = csrf_token(client)
+    resp = client.post("/login", data={"email": "x" * 5000, "password": "p", "csrf_token": token})
+    assert resp.status_code == 413
+    body = resp.get_data(as_text=True)
+    assert "quá lớn" in body
+    assert "Traceback" not in body
+
+
+def test_missing_csrf_token_is_400_and_changes_nothing(client, session):
+    before = session.query(AuditEvent).count()
+    resp = client.post(
+        "/register",
+        data={
+            "full_name": "A",
+            "email": "a@example.vn",
+            "password": "mat-khau-dai-1",
+            "password2": "mat-khau-dai-1",
+        },
+    )
+    assert resp.status_code == 400
+    assert "Biểu mẫu đã hết hạn" in resp.get_data(as_text=True)
+    assert session.query(AuditEvent).count() == before
+
+
+def test_unexpected_error_is_500_page_and_rolls_back(app, client, session):
+    from contest.models import User
+    from contest.web import db
+
+    @app.get("/boom-test")
+    def boom():
+        from contest import services
+
+        services.create_user(
+            db(), email="ghost@example.vn", full_name="Ghost", password="mat-khau-dai-1"
+        )
+        raise RuntimeError("boom")
+
+    resp = client.get("/boom-test")
+    assert resp.status_code == 500
+    body = resp.get_data(as_text=True)
+    assert "Hệ thống gặp lỗi" in body and "Traceback" not in body and "RuntimeError" not in body
+    assert session.query(User).filter_by(email="ghost@example.vn").count() == 0
+
+
+def test_database_down_gives_503_try_again(app, client):
+    from sqlalchemy.exc import OperationalError
+
+    @app.get("/db-down-test")
+    def down():
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    resp = client.get("/db-down-test")
+    assert resp.status_code == 503
+    assert resp.headers["Retry-After"] == "5"
+    assert "thử lại" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("code", [400, 403, 404, 405, 413, 429, 500])
+def test_error_pages_exist_in_both_languages(app, code):
+    from contest.web import render_error
+
+    for lang, expect in (("vi", 'lang="vi"'), ("en", 'lang="en"')):
+        with app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
+            body, status = render_error(code)
+            assert status == code
+            assert expect in body
