@@ -648,3 +648,46 @@ def test_pure_modules_import_neither_flask_nor_sqlalchemy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- synthetic essays (contest.essaygen) -----------------------------------------------------
+
+
+def name_forms(full_name: str) -> list[str]:
+    words = full_name.split()
+    bare = strip_diacritics(full_name)
+    return [
+        full_name,
+        full_name.upper(),
+        bare,
+        bare.upper(),
+        ".".join(w[0] for w in words) + ".",
+        " ".join([words[0], *(w[0] + "." for w in words[1:])]),
+        " ".join([words[-1], *words[:-1]]),
+    ]
+
+
+def test_synthetic_essays_clean_outside_inserted_identity():
+    from contest import essaygen
+
+    rng = random.Random(35)
+    mismatches = []
+    for _ in range(12):
+        person = essaygen.person(rng)
+        identity = Identity(**person)
+        head, tail = essaygen.essay(rng, syllables=300), essaygen.essay(rng, syllables=300)
+        form = rng.choice(name_forms(person["full_name"]))
+        inserted = (
+            f"\n\nTác giả {form}, bút danh {person['pen_name']}, điện thoại {person['phone']}, "
+            f"thư {person['email']}.\n\n"
+        )
+        expected = (
+            head + "\n\nTác giả [họ tên], bút danh [bút danh], điện thoại [điện thoại], "
+            "thư [email].\n\n" + tail
+        )
+        got = redact(
+            head + inserted + tail, find_identity_spans(head + inserted + tail, [identity])
+        )
+        if got != expected:
+            mismatches.append((form, person["pen_name"]))
+    assert mismatches == []
