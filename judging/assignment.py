@@ -549,6 +549,7 @@ def _targets(
     cap_room = np.maximum(inst.cap - state.fixed_load, 0)  # room for unlocked readings
 
     problems: list[Problem] = []
+    panel_size = inst.eligible.sum(1)
     for c in range(nc):
         # Caps only: conflicts are reported per entry, so they are not counted twice here.
         cap_c = int(np.minimum(flex_entries[c], cap_room)[inst.eligible[c]].sum())
@@ -557,7 +558,7 @@ def _targets(
             problems.append(
                 Problem("no_judges", {"category": inst.categories[c], "entries": count})
             )
-        elif demand[c] > cap_c:
+        elif demand[c] > cap_c and panel_size[c] >= readings:  # else reported per entry
             problems.append(
                 Problem(
                     "category_capacity",

@@ -488,3 +488,33 @@ def test_plan_random_incremental_changes_satisfy_every_rule():
         assert not set(plan.remove) & locked
         checked += 1
     assert checked >= 30
+
+
+def test_plan_balances_through_a_chain_of_shared_categories():
+    # Judge 1 reads only A, 4 only C; 2 reads A and B, 3 reads B and C. Evening 1 with 3
+    # needs a B reading to pass from 3 to 2 and an A reading from 2 to 1.
+    entries = (
+        [EntrySlot(i, f"A{i}", "A") for i in range(30)]
+        + [EntrySlot(100 + i, f"B{i}", "B") for i in range(30)]
+        + [EntrySlot(200 + i, f"C{i}", "C") for i in range(6)]
+    )
+    judges = [
+        JudgeSpec(1, "J1", frozenset({"A"})),
+        JudgeSpec(2, "J2", frozenset({"A", "B"})),
+        JudgeSpec(3, "J3", frozenset({"B", "C"})),
+        JudgeSpec(4, "J4", frozenset({"C"})),
+    ]
+    plan = plan_assignments(entries, judges, readings=1, seed=0)
+    assert plan.loads == {1: 20, 2: 20, 3: 20, 4: 6}
+    check_plan(entries, judges, 1, [], [], plan)
+
+
+def test_plan_more_readings_than_judges_reported_per_entry_only():
+    entries = _entries(2)
+    with pytest.raises(AssignmentError) as info:
+        plan_assignments(entries, _judges(2), readings=3)
+    assert [p.code for p in info.value.problems] == ["too_few_judges", "too_few_judges"]
+    assert info.value.problems[1].message("en") == (
+        "Entry CL-0001 has only 2 judges without a conflict in category Báo, 3 are needed; "
+        "add judges to the category or lower the number of readings."
+    )
