@@ -334,6 +334,12 @@ class Identity:
     email: str = ""
     id_number: str = ""
 
+    def __post_init__(self) -> None:
+        # Optional columns arrive as None from the database; treat them as empty.
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            object.__setattr__(self, name, "" if value is None else nfc(str(value)))
+
 
 def merge_spans(spans: Iterable[Span]) -> list[Span]:
     """Sort spans and merge those that overlap or touch into one.

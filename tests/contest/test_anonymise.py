@@ -691,3 +691,9 @@ def test_synthetic_essays_clean_outside_inserted_identity():
         if got != expected:
             mismatches.append((form, person["pen_name"]))
     assert mismatches == []
+
+
+def test_identity_none_fields_become_empty():
+    identity = Identity("Lê Văn Tâm", unit=None, phone=None)
+    assert (identity.unit, identity.phone) == ("", "")
+    assert spans_text("Lê Văn Tâm viết.", [identity]) == [("Lê Văn Tâm", "name")]
