@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test demo lint format bench serve clean translations
+.PHONY: run test demo lint format bench serve clean translations i18n-extract
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,13 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations >/dev/null
+
+# After adding or changing user-visible strings: extract, merge into the catalogues, then
+# translate the new entries in translations/vi/LC_MESSAGES/messages.po (a test checks).
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header --sort-output -o translations/messages.pot . >/dev/null
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --omit-header
 
 run: $(STAMP) translations
 	$(FLASK) db-upgrade
@@ -37,7 +43,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 test: $(STAMP) translations lint
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
