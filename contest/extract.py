@@ -38,6 +38,7 @@ from defusedxml import DefusedXmlException
 
 from contest.legacy_encoding import (
     convert_legacy_font_text,
+    convert_likely_legacy,
     fix_legacy,
     font_encoding,
 )
@@ -1069,24 +1070,41 @@ def _finish(raw: _Raw, fmt: str, name: str) -> Extracted:
     text, encoding = fix_legacy(text)
     if encoding is not None and "converted_" + encoding not in warnings_:
         warnings_.append("converted_" + encoding)
-    # Soft hyphens were kept for TCVN3 ("ư" is byte 0xAD); anything left is invisible noise.
-    text = text.replace("\u00ad", "")
+    text = _drop_soft_hyphens(text)
     if not text.strip():
         raise ExtractionError("empty_document", filename=name)
+    # Names in headers and properties of a legacy document are legacy too, but too short
+    # for detection: convert them with the document's encoding when they look the part.
+    converted = [w.removeprefix("converted_") for w in warnings_ if w.startswith("converted_")]
+    legacy = converted[0] if len(converted) == 1 else None
+
+    def clean(value: str) -> str:
+        value = fix_legacy(value)[0]
+        if legacy is not None:
+            value = convert_likely_legacy(value, legacy)
+        return _clean_paragraph(_drop_soft_hyphens(value))
+
     hidden = []
     for item in raw.hidden:
-        cleaned = _clean_paragraph(fix_legacy(item)[0].replace("\u00ad", ""))
+        cleaned = clean(item)
         if cleaned and cleaned not in hidden:
             hidden.append(cleaned)
-    metadata = {k: nfc(v) for k, v in raw.metadata.items()}
+    metadata = {key: clean(value) for key, value in raw.metadata.items()}
     return Extracted(
         text=text,
         words=count_words(text),
         format=fmt,
-        metadata=metadata,
+        metadata={key: value for key, value in metadata.items() if value},
         hidden_text=hidden,
         warnings=warnings_,
     )
+
+
+def _drop_soft_hyphens(text: str) -> str:
+    """Remove soft hyphens, kept until now because TCVN3 writes "ư" as byte 0xAD."""
+    if "\u00ad" not in text:
+        return text
+    return nfc(text.replace("\u00ad", ""))
 
 
 def extract_path(path: str | os.PathLike, *, limits: Limits = DEFAULT_LIMITS) -> Extracted:

@@ -23,6 +23,7 @@ __all__ = [
     "LegacyEncodingError",
     "convert_legacy",
     "convert_legacy_font_text",
+    "convert_likely_legacy",
     "detect_legacy",
     "encode_legacy",
     "fix_legacy",
@@ -89,10 +90,6 @@ _TCVN3_TABLE = str.maketrans(_TCVN3_TO_UNICODE)
 _VN_UNICODE_RE = re.compile("[ĂăĐđĨĩŨũƠơƯư\u1ea0-\u1ef9\u0300\u0301\u0303\u0309\u0323]")
 _LATIN1_RE = re.compile("[\u00a0-\u00ff]")
 _LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
-# Unicode Vietnamese written in NFC uses only these Latin-1 characters. A word showing any
-# other Latin-1 character ("§", "¶", "Ö", "ñ", "ø") is strong evidence of a legacy font;
-# without that rule "Thái Bình có ý" would pass for TCVN3.
-_VN_LATIN1_LETTERS = frozenset("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ")
 
 _MIN_EVIDENCE = 3  # well-formed converted words needed before a text is called legacy
 _MIN_SHARE = 0.75  # share of candidate words that must convert to well-formed Vietnamese
@@ -244,6 +241,16 @@ class _LineScore:
     strong: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEGACY_ENCODINGS, 0))
 
 
+def _is_vietnamese(token: str) -> bool:
+    """True when ``token`` already reads as Unicode Vietnamese ("Thái", "có", "ý").
+
+    Such a word proves nothing: only a word that is not Vietnamese as it stands but becomes
+    Vietnamese once converted ("NguyÔn", "Vieät") counts as strong evidence of a legacy font.
+    """
+    runs = [r for r in _LETTER_RUN_RE.findall(token) if not r.isascii()]
+    return bool(runs) and all(_is_syllable(r) for r in runs)
+
+
 def _token_valid(token: str, encoding: str) -> bool:
     """True when every legacy character of ``token`` converts and the result is Vietnamese."""
     if encoding == "tcvn3":
@@ -285,7 +292,7 @@ def _score_line(line: str, budget: list[int]) -> _LineScore:
             continue
         budget[0] -= 1
         score.scored += 1
-        strong = any("\u00a0" <= ch <= "\u00ff" and ch not in _VN_LATIN1_LETTERS for ch in token)
+        strong = not _is_vietnamese(token)
         for encoding in LEGACY_ENCODINGS:
             if _token_valid(token, encoding):
                 score.valid[encoding] += 1
@@ -323,8 +330,8 @@ def detect_legacy(text: str) -> str | None:
     """Return "tcvn3" or "vni" when ``text`` was typed in that legacy encoding, else None.
 
     Returns None for Unicode Vietnamese, for English or French text, and when there is too
-    little evidence (fewer than three converted words showing a character that Unicode
-    Vietnamese never uses).
+    little evidence (fewer than three words that are not Vietnamese as they stand but
+    become Vietnamese once converted).
     """
     if not _LATIN1_RE.search(text):
         return None  # fast path: pure ASCII or pure Unicode Vietnamese
@@ -357,3 +364,20 @@ def fix_legacy(text: str) -> tuple[str, str | None]:
         else:
             out.append(line)
     return ("".join(out), encoding) if changed else (text, None)
+
+
+def convert_likely_legacy(text: str, encoding: str) -> str:
+    """Convert a short string (an author name, a header) from a document known to use
+    ``encoding``, when it shows a legacy character and its words convert to Vietnamese.
+
+    Too short for :func:`detect_legacy`, "NguyÔn V¨n An" still converts here, while
+    Unicode such as "Hà Bá" (Latin-1 letters only) is kept.
+    """
+    _check_encoding(encoding)
+    if _VN_UNICODE_RE.search(text) or not _LATIN1_RE.search(text):
+        return text
+    tokens = [t for t in text.split() if _LATIN1_RE.search(t)]
+    strong = not all(_is_vietnamese(t) for t in tokens)
+    if strong and all(_token_valid(t, encoding) for t in tokens):
+        return convert_legacy(text, encoding)
+    return text

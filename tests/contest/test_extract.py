@@ -229,6 +229,18 @@ def test_docx_legacy_font_of_normal_style_converts_short_text():
     assert result.warnings == ["converted_tcvn3"]
 
 
+def test_docx_legacy_header_and_author_follow_the_body_encoding():
+    data = f.make_docx(
+        [encode_legacy(P1, "tcvn3"), encode_legacy(P3, "tcvn3")],
+        header=encode_legacy("Tác giả: Nguyễn Văn An", "tcvn3"),
+        core={"author": encode_legacy("Nguyễn Văn An", "tcvn3"), "title": "Hà Bá"},
+    )
+    result = extract(data, "cu.docx")
+    assert result.text == P1 + "\n\n" + P3
+    assert result.hidden_text == ["Tác giả: Nguyễn Văn An"]
+    assert (result.metadata["author"], result.metadata["title"]) == ("Nguyễn Văn An", "Hà Bá")
+
+
 def test_docx_vni_font_hint_converts_run():
     data = f.make_docx([encode_legacy("Đảng ta", "vni")], fonts={0: "VNI-Times"})
     result = extract(data, "cu.docx")

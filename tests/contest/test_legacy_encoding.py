@@ -12,6 +12,7 @@ from contest.legacy_encoding import (
     LegacyEncodingError,
     convert_legacy,
     convert_legacy_font_text,
+    convert_likely_legacy,
     detect_legacy,
     encode_legacy,
     fix_legacy,
@@ -164,6 +165,21 @@ def test_convert_font_text_all_capitals_font_gives_capitals():
 
 def test_convert_font_text_already_unicode_is_unchanged():
     assert convert_legacy_font_text("Cộng hoà có ý", "tcvn3") == "Cộng hoà có ý"
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "expected"),
+    [
+        ("NguyÔn V¨n An", "tcvn3", "Nguyễn Văn An"),
+        ("Nguyeãn Vaên An", "vni", "Nguyễn Văn An"),
+        ("Hà Bá", "tcvn3", "Hà Bá"),
+        ("Nguyễn Văn An", "tcvn3", "Nguyễn Văn An"),
+        ("Café © 2024", "tcvn3", "Café © 2024"),
+        ("John Smith", "vni", "John Smith"),
+    ],
+)
+def test_convert_likely_legacy_short_strings(text, encoding, expected):
+    assert convert_likely_legacy(text, encoding) == expected
 
 
 def test_convert_unknown_encoding_raises_with_messages():
