@@ -12,6 +12,7 @@ from flask import Flask
 from contest.config import default_config, from_environment, load_or_create_secret_key
 from contest.db import make_engine, make_session_factory
 from contest.extensions import babel, csrf, limiter, login_manager
+from contest.vault import Vault
 
 ROOT = Path(__file__).resolve().parent
 
@@ -36,6 +37,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    # The identity vault's key lives outside the database (instance/vault.key or VAULT_KEY).
+    env = dict(os.environ)
+    if app.config.get("VAULT_KEY"):
+        env["VAULT_KEY"] = app.config["VAULT_KEY"]
+    app.extensions["vault"] = Vault.from_env_or_file(app.instance_path, env)
 
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine

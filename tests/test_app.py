@@ -29,6 +29,8 @@ def test_secret_key_generated_once_into_instance(tmp_path, sqlite_template, monk
     assert len(first) >= 40
     mode = stat.S_IMODE((inst / "secret_key").stat().st_mode)
     assert mode == 0o600
+    # the identity vault's key is created beside it, never in the database
+    assert stat.S_IMODE((inst / "vault.key").stat().st_mode) == 0o600
 
 
 def test_security_headers_on_every_page(client):
