@@ -818,7 +818,7 @@ class _OdtWalker:
         for child in el:
             tag = child.tag
             if tag == _TEXT + "s":
-                pieces.append(" " * int(child.get(_TEXT + "c", "1") or 1))
+                pieces.append(" " * _space_count(child.get(_TEXT + "c")))
             elif tag == _TEXT + "tab":
                 pieces.append("\t")
             elif tag == _TEXT + "line-break":
@@ -839,6 +839,14 @@ class _OdtWalker:
                 self._inline(child, pieces, boxes)  # span, a, meta, ruby ...
             if child.tail:
                 pieces.append(child.tail)
+
+
+def _space_count(value: str | None) -> int:
+    """text:s repeat count: a number, capped so "c=1000000000" cannot exhaust memory."""
+    try:
+        return max(1, min(int(value or 1), 100))
+    except ValueError:
+        return 1
 
 
 def _read_odt(data: bytes, name: str, limits: Limits, clock: _Clock) -> _Raw:
@@ -1051,14 +1059,18 @@ def extract(data: bytes, filename: str, *, limits: Limits = DEFAULT_LIMITS) -> E
             limit_mib=f"{limits.max_bytes / MIB:g}",
         )
     fmt = detect_format(data, name)
-    if fmt == "docx":
-        raw = _read_docx(data, name, limits, clock)
-    elif fmt == "odt":
-        raw = _read_odt(data, name, limits, clock)
-    elif fmt == "pdf":
-        raw = _read_pdf(data, name, clock)
-    else:
-        raw = _read_txt(data, name)
+    try:
+        if fmt == "docx":
+            raw = _read_docx(data, name, limits, clock)
+        elif fmt == "odt":
+            raw = _read_odt(data, name, limits, clock)
+        elif fmt == "pdf":
+            raw = _read_pdf(data, name, clock)
+        else:
+            raw = _read_txt(data, name)
+    except RecursionError:
+        # Elements nested thousands deep: no real document looks like this.
+        raise ExtractionError("corrupt_file", filename=name, format=fmt.upper()) from None
     clock.check()
     return _finish(raw, fmt, name)
 

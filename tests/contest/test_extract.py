@@ -553,6 +553,27 @@ def test_xxe_in_odt_content_is_refused():
     assert _error(f.zip_bytes(members), "xxe.odt").code == "xml_entity"
 
 
+def test_deeply_nested_docx_is_corrupt_not_a_crash():
+    depth = 5000
+    nested = "<w:sdt><w:sdtContent>" * depth + "<w:p><w:r><w:t>x</w:t></w:r></w:p>"
+    nested += "</w:sdtContent></w:sdt>" * depth
+    data = f.with_document_xml(
+        f.make_docx([P1]), lambda xml: xml.replace("<w:body>", "<w:body>" + nested, 1)
+    )
+    error = _error(data, "sau.docx")
+    assert (error.code, error.params) == (
+        "corrupt_file",
+        {"filename": "sau.docx", "format": "DOCX"},
+    )
+
+
+def test_odt_space_repeat_is_capped():
+    data = f.make_odt(["a  b"])
+    members = f.zip_members(data)
+    members["content.xml"] = members["content.xml"].replace(b'text:c="1"', b'text:c="1000000000"')
+    assert extract(f.zip_bytes(members), "cach.odt").text == "a " + " " * 100 + "b"
+
+
 def test_time_cap_raises_timeout():
     error = _error(f.make_docx([P1]), "cham.docx", Limits(max_seconds=-1.0))
     assert (error.code, error.params) == ("timeout", {"filename": "cham.docx", "limit": "-1"})
