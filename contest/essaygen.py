@@ -297,6 +297,22 @@ _QUALITIES = (
     "linh hoạt",
 )
 _FILLERS = (
+    "thực sự",
+    "rõ ràng",
+    "ngày nay",
+    "vốn",
+    "quả thật",
+    "hết sức",
+    "thường",
+    "đang",
+    "sẽ",
+    "hẳn",
+    "dường như",
+    "chắc chắn",
+    "luôn luôn",
+    "xưa nay",
+    "từ lâu",
+    "một lần nữa",
     "cũng",
     "thật",
     "luôn",
@@ -444,12 +460,26 @@ def _fill(rng: random.Random, slot: str) -> str:
     raise KeyError(slot)
 
 
+def _break_up(rng: random.Random, phrase: str) -> str:
+    """Insert free words inside long phrases, so unrelated essays rarely share 8-syllable runs."""
+    words = phrase.split(" ")
+    for _ in range((len(words) - 1) // 4):
+        words.insert(rng.randint(2, len(words) - 2), rng.choice(_FILLERS))
+    return " ".join(words)
+
+
 def _sentence(rng: random.Random) -> str:
     template = rng.choice(_TEMPLATES)
     if template == ("question",):
         return rng.choice(_QUESTIONS) + "?"
-    parts = [p if p[:1] in " ,:" else _fill(rng, p) for p in template]
-    # A couple of free filler syllables break up runs shared by chance between essays.
+    parts = []
+    for p in template:
+        if p[:1] in " ,:":
+            parts.append(p)
+            continue
+        if parts and rng.random() < 0.35:
+            parts.append(rng.choice(_FILLERS) + " ")
+        parts.append(_break_up(rng, _fill(rng, p)))
     if rng.random() < 0.6:
         parts.append(" " + " ".join(rng.choice(_FILLERS) for _ in range(rng.randint(1, 3))))
     text = "".join(parts)

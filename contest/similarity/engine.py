@@ -1,0 +1,205 @@
+"""Scan a set of entries (and reference texts) for copied passages; check one new entry.
+
+Flow: fingerprint every entry into a :class:`SimilarityIndex`, self-join the postings for
+candidate pairs, verify each candidate by aligning syllable ids, then add up per document the
+union of its copied and quoted passages.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from contest.similarity.index import Fingerprint, SimilarityIndex, fingerprint
+from contest.similarity.model import (
+    Config,
+    Doc,
+    DocReport,
+    DuplicateNameError,
+    PairMatch,
+    Passage,
+    ScanResult,
+)
+from contest.similarity.normalise import Tokens, tokenise
+from contest.similarity.verify import align, coverage, quote_mask
+
+__all__ = ["check", "compare", "scan"]
+
+_QUOTED_SHARE = 0.8  # a passage at least this much inside quotation marks is a quotation
+
+Progress = Callable[[int, int], None]
+
+
+class _Side:
+    """A tokenised text with its quotation mask, ready for alignment."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.tokens: Tokens = tokenise(text)
+        self.quoted = quote_mask(self.tokens.text, self.tokens.starts)
+
+
+def _pair_match(a: _Side, b: _Side, b_label: str, kind: str, blocks) -> PairMatch:
+    ta, tb = a.tokens, b.tokens
+    cov_a = coverage([(p.a_start, p.a_end) for p in blocks], len(ta))
+    cov_b = coverage([(p.b_start, p.b_end) for p in blocks], len(tb))
+    overlap_a = cov_a / len(ta) if len(ta) else 0.0
+    overlap_b = cov_b / len(tb) if len(tb) else 0.0
+    passages = [
+        Passage(
+            int(ta.starts[p.a_start]),
+            int(ta.ends[p.a_end - 1]),
+            int(tb.starts[p.b_start]),
+            int(tb.ends[p.b_end - 1]),
+        )
+        for p in blocks
+    ]
+    return PairMatch(
+        a.name, b_label, kind, max(overlap_a, overlap_b), overlap_a, overlap_b, passages
+    )
+
+
+def _verify(a: _Side, b: _Side, *, reference: bool, config: Config) -> list[tuple[PairMatch, list]]:
+    """Align a with b; return up to two matches (copy, quotation) with their syllable blocks."""
+    blocks = align(
+        a.tokens.ids,
+        b.tokens.ids,
+        min_block=config.min_block,
+        max_gap=config.max_gap,
+        min_passage=config.min_passage,
+        shingle=config.shingle,
+    )
+    copied, quoted = [], []
+    for p in blocks:
+        in_a = float(np.mean(a.quoted[p.a_start : p.a_end])) >= _QUOTED_SHARE
+        # Between two entries it is a quotation only when both put it in quotation marks.
+        in_b = reference or float(np.mean(b.quoted[p.b_start : p.b_end])) >= _QUOTED_SHARE
+        (quoted if config.quotation_exempt and in_a and in_b else copied).append(p)
+    label = f"ref:{b.name}" if reference else b.name
+    out = []
+    for kind, group in (("copy", copied), ("quotation", quoted)):
+        if group:
+            match = _pair_match(a, b, label, kind, group)
+            if match.score >= config.report_min:
+                out.append((match, group))
+    return out
+
+
+def compare(
+    a: Doc, b: Doc, *, config: Config = Config(), reference: bool = False
+) -> list[PairMatch]:
+    """Align two texts directly (no index); ``reference=True`` treats b as a reference text."""
+    return [
+        m
+        for m, _ in _verify(
+            _Side(a.name, a.text), _Side(b.name, b.text), reference=reference, config=config
+        )
+    ]
+
+
+class _SideCache:
+    """Tokenised texts by name, least recently used dropped (pairs arrive grouped by a)."""
+
+    def __init__(self, load: Callable[[str], _Side], size: int = 512) -> None:
+        self._load, self._size, self._items = load, size, OrderedDict()
+
+    def get(self, key: str) -> _Side:
+        side = self._items.get(key)
+        if side is None:
+            side = self._items[key] = self._load(key)
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        else:
+            self._items.move_to_end(key)
+        return side
+
+
+def scan(
+    documents: Iterable[Doc],
+    references: Iterable[Doc] = (),
+    *,
+    config: Config = Config(),
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Compare every entry with every other entry and with the references, without all pairs.
+
+    Returns one DocReport per entry (ranked by overlap) and the PairMatches found (ranked by
+    score). Entries shorter than ``config.min_syllables`` are reported with status "too_short"
+    (or "empty") and not compared. DuplicateNameError if two entries share a name.
+    ``progress(done, total)`` is called while indexing and while verifying.
+    """
+    index = SimilarityIndex(config)
+    for ref in references:
+        index.add_reference(ref)
+    total = len(documents) if hasattr(documents, "__len__") else 0
+    order: list[str] = []
+    for i, doc in enumerate(documents, 1):
+        if doc.name in index:
+            raise DuplicateNameError(name=doc.name)
+        index.add(doc)
+        order.append(doc.name)
+        if progress is not None and (i % 256 == 0 or i == total):
+            progress(i, max(total, i))
+    n = len(order)
+    tasks = [(a, b, False) for a, b, _ in index.candidate_pairs()]
+    tasks += [(a, r, True) for a, r, _ in index.reference_pairs()]
+    tasks.sort(key=lambda t: (t[0], t[2], t[1]))
+    entries = _SideCache(lambda name: _Side(name, index.text(name)))
+    refs = _SideCache(lambda name: _Side(name, index.reference_text(name)), size=64)
+    spans: dict[str, dict[str, list[tuple[int, int]]]] = {}
+    pairs: list[PairMatch] = []
+    for j, (a_name, b_name, is_ref) in enumerate(tasks, 1):
+        a = entries.get(a_name)
+        b = refs.get(b_name) if is_ref else entries.get(b_name)
+        for match, blocks in _verify(a, b, reference=is_ref, config=config):
+            pairs.append(match)
+            spans.setdefault(a_name, {}).setdefault(match.kind, []).extend(
+                (p.a_start, p.a_end) for p in blocks
+            )
+            if not is_ref:
+                spans.setdefault(b_name, {}).setdefault(match.kind, []).extend(
+                    (p.b_start, p.b_end) for p in blocks
+                )
+        if progress is not None and (j % 64 == 0 or j == len(tasks)):
+            progress(n + j, n + len(tasks))
+    reports = [_report(index, name, spans.get(name, {}), config) for name in order]
+    reports.sort(key=lambda r: (-r.overlap, -r.quoted, r.name))
+    pairs.sort(key=lambda p: (-p.score, p.a, p.b, p.kind))
+    return ScanResult(reports, pairs)
+
+
+def _report(index: SimilarityIndex, name: str, spans: dict, config: Config) -> DocReport:
+    words = index.words(name)
+    category = index.category(name)
+    if words == 0:
+        return DocReport(name, 0, 0.0, 0.0, False, category, "empty")
+    if words < config.min_syllables:
+        return DocReport(name, words, 0.0, 0.0, False, category, "too_short")
+    copied = coverage(spans.get("copy", []), words)
+    both = coverage(spans.get("copy", []) + spans.get("quotation", []), words)
+    overlap, quoted = copied / words, (both - copied) / words
+    return DocReport(name, words, overlap, quoted, overlap >= config.threshold(category), category)
+
+
+def check(index: SimilarityIndex, doc: Doc, *, fp: Fingerprint | None = None) -> list[PairMatch]:
+    """Compare one text with everything in ``index`` (entries and references), ranked by score.
+
+    The text is not added; if an entry of the same name is indexed it is skipped (so an entry
+    can be re-checked against the others). ``a`` of every match is ``doc.name``.
+    """
+    config = index.config
+    fp = fp or fingerprint(doc.text, config)
+    if fp.words < config.min_syllables:
+        return []
+    side = _Side(doc.name, fp.text)
+    out: list[PairMatch] = []
+    for name, _ in index.candidates(fp, exclude=doc.name):
+        other = _Side(name, index.text(name))
+        out.extend(m for m, _ in _verify(side, other, reference=False, config=config))
+    for ref, _ in index.reference_candidates(fp):
+        other = _Side(ref, index.reference_text(ref))
+        out.extend(m for m, _ in _verify(side, other, reference=True, config=config))
+    out.sort(key=lambda p: (-p.score, p.b, p.kind))
+    return out

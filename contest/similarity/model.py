@@ -1,0 +1,183 @@
+"""Plain data of the similarity engine: inputs, settings, results and errors (vi/en)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Doc",
+    "DocReport",
+    "DuplicateNameError",
+    "IndexFormatError",
+    "PairMatch",
+    "Passage",
+    "ScanResult",
+    "SimilarityError",
+]
+
+
+class SimilarityError(Exception):
+    """Base error; ``code`` names it, ``params`` fill its sentence, ``message(lang)`` says it."""
+
+    code = "similarity_error"
+    templates = {
+        "vi": "Lỗi khi so sánh văn bản.",
+        "en": "Error while comparing texts.",
+    }
+
+    def __init__(self, **params: object) -> None:
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "vi") -> str:
+        """Return the sentence in ``lang`` ("vi" default, "en"); unknown languages get Vietnamese."""
+        return self.templates.get(lang, self.templates["vi"]).format(**self.params)
+
+
+class ConfigError(SimilarityError):
+    code = "bad_config"
+    templates = {
+        "vi": "Thiết lập không hợp lệ: {field} = {value}. Hãy kiểm tra lại giá trị này.",
+        "en": "Invalid setting: {field} = {value}. Please check this value.",
+    }
+
+
+class DuplicateNameError(SimilarityError):
+    code = "duplicate_name"
+    templates = {
+        "vi": "Tên văn bản “{name}” xuất hiện hai lần; mỗi bài phải có một tên riêng.",
+        "en": "The document name “{name}” appears twice; each entry needs its own name.",
+    }
+
+
+class IndexFormatError(SimilarityError):
+    code = "bad_index"
+    templates = {
+        "vi": "Không đọc được chỉ mục đã lưu ({reason}); hãy dựng lại chỉ mục.",
+        "en": "The saved index cannot be read ({reason}); please rebuild it.",
+    }
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One text to compare: a unique name, its text (any normal form) and an optional category."""
+
+    name: str
+    text: str
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of a scan; the defaults follow MEASURED.md and the contest rules.
+
+    thresholds: category -> overlap share that flags a document (others: default_threshold).
+    """
+
+    shingle: int = 5  # syllables per shingle
+    sample: int = 16  # keep 1 shingle in `sample` (power of two) in the entry index
+    max_df: int = 50  # shingles found in more documents are stock phrases: ignored
+    min_shared: int = 3  # sampled fingerprints two entries must share to be compared
+    min_shared_ref: int = 8  # full shingles an entry must share with a reference
+    min_block: int = 3  # exact runs shorter than this are chance
+    max_gap: int = 3  # edited syllables bridged inside one passage
+    min_passage: int = 8  # shortest passage reported, in matched syllables
+    min_syllables: int = 50  # shorter texts are reported but not compared
+    report_min: float = 0.02  # pairs whose score is below this are not reported
+    default_threshold: float = 0.2
+    thresholds: dict[str, float] = field(default_factory=dict)
+    quotation_exempt: bool = True
+
+    def __post_init__(self) -> None:
+        ints = ("shingle", "sample", "max_df", "min_shared", "min_shared_ref", "min_block",
+                "max_gap", "min_passage", "min_syllables")  # fmt: skip
+        for name in ints:
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < (0 if name == "max_gap" else 1):
+                raise ConfigError(field=name, value=value)
+        if self.sample & (self.sample - 1):
+            raise ConfigError(field="sample", value=self.sample)
+        for name, value in [("default_threshold", self.default_threshold),
+                            ("report_min", self.report_min), *self.thresholds.items()]:  # fmt: skip
+            if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+                raise ConfigError(field=name, value=value)
+
+    def threshold(self, category: str | None) -> float:
+        """Return the overlap threshold that flags a document of ``category``."""
+        if category is None:
+            return self.default_threshold
+        return self.thresholds.get(category, self.default_threshold)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A matched passage: character offsets into the NFC text of a and of b."""
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+
+
+@dataclass(frozen=True)
+class PairMatch:
+    """Shared passages between entry ``a`` and ``b`` (an entry or "ref:<name>").
+
+    kind is "copy" or "quotation"; overlap_a/overlap_b are the shares of each text covered;
+    score is the larger of the two (1.0 for identical texts).
+    """
+
+    a: str
+    b: str
+    kind: str
+    score: float
+    overlap_a: float
+    overlap_b: float
+    passages: list[Passage]
+
+    def to_json_dict(self) -> dict:
+        """Return the pair as plain JSON-ready data."""
+        data = asdict(self)
+        for key in ("score", "overlap_a", "overlap_b"):
+            data[key] = round(data[key], 4)
+        return data
+
+
+@dataclass(frozen=True)
+class DocReport:
+    """Per document: syllable count, share copied (overlap), share quoted, and the flag.
+
+    status is "ok", "too_short" (reported, not compared) or "empty".
+    """
+
+    name: str
+    words: int
+    overlap: float
+    quoted: float
+    flagged: bool
+    category: str | None = None
+    status: str = "ok"
+
+    def to_json_dict(self) -> dict:
+        """Return the report as plain JSON-ready data."""
+        data = asdict(self)
+        data["overlap"] = round(self.overlap, 4)
+        data["quoted"] = round(self.quoted, 4)
+        return data
+
+
+@dataclass
+class ScanResult:
+    """A whole scan: documents ranked by overlap (highest first) and pairs by score."""
+
+    documents: list[DocReport]
+    pairs: list[PairMatch]
+
+    def to_json_dict(self) -> dict:
+        """Return {"documents": [...], "pairs": [...]} as plain JSON-ready data."""
+        return {
+            "documents": [d.to_json_dict() for d in self.documents],
+            "pairs": [p.to_json_dict() for p in self.pairs],
+        }
