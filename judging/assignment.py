@@ -959,7 +959,6 @@ class _Filler:
             if not side_a or not side_b:
                 return
             i1, a2 = side_a[int(self.rng.integers(len(side_a)))]
-            swapped = False
             for t in self.rng.permutation(len(side_b))[:50]:
                 i2, b2 = side_b[int(t)]
                 if i1 != i2 and self.allowed(i2, a2) and self.allowed(i1, b2):
@@ -967,12 +966,11 @@ class _Filler:
                     self.move(i2, b2, a2)
                     fresh = _components(on[i] for i in members)
                     if len(fresh) < len(comps):
-                        comps, swapped = fresh, True
+                        comps = fresh
                         break
+                    # The swapped edge was a bridge inside a component: undo.
                     self.move(i1, b2, a2)
                     self.move(i2, a2, b2)
-            if not swapped:
-                self.rng.random()  # next try starts from another reading of side A
 
 
 def _panel_stats(inst: _Instance, on: list[list[int]], load: np.ndarray) -> dict[str, dict]:

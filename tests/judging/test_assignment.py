@@ -518,3 +518,63 @@ def test_plan_more_readings_than_judges_reported_per_entry_only():
         "Entry CL-0001 has only 2 judges without a conflict in category Báo, 3 are needed; "
         "add judges to the category or lower the number of readings."
     )
+
+
+def test_plan_frees_a_judge_when_an_entry_is_left_short():
+    # A and B may each read one entry; B is in conflict with entry 0. Whichever order the
+    # seed gives, entry 0 must end with A and entry 1 with B.
+    entries = _entries(2)
+    judges = [JudgeSpec(1, "A", frozenset(), 1), JudgeSpec(2, "B", frozenset(), 1)]
+    for seed in range(10):
+        plan = plan_assignments(entries, judges, readings=1, conflicts=[(2, 0)], seed=seed)
+        assert plan.add == [(0, 1), (1, 2)]
+
+
+def test_connect_swaps_readings_to_join_two_components():
+    import numpy as np
+
+    from judging import assignment as mod
+
+    entries = _entries(4)
+    judges = _judges(4)
+    inst, problems = mod._index(entries, judges, 2, [])
+    assert problems == []
+    rng = np.random.default_rng(0)
+    state = mod._clean_existing(inst, 2, [], rng)
+    filler = mod._Filler(inst, state, 2, rng)
+    for i, pair in enumerate([(0, 1), (0, 1), (2, 3), (2, 3)]):
+        for g in pair:
+            filler.place(i, g)
+    assert len(mod._components(filler.on)) == 2
+    filler.connect(0)
+    assert len(mod._components(filler.on)) == 1
+    assert filler.load.tolist() == [2, 2, 2, 2]
+    assert sorted(len(set(gs)) for gs in filler.on) == [2, 2, 2, 2]
+
+
+def test_plan_moves_readings_back_to_target_after_a_late_conflict():
+    # Whenever the entry in conflict with A comes last, B has to take it beyond its target
+    # and hand another entry back to A.
+    entries = _entries(4)
+    judges = [JudgeSpec(1, "A"), JudgeSpec(2, "B")]
+    for seed in range(20):
+        plan = plan_assignments(entries, judges, readings=1, conflicts=[(1, 3)], seed=seed)
+        assert plan.loads == {1: 2, 2: 2}
+        assert (3, 2) in plan.add
+
+
+def test_even_out_moves_new_readings_from_high_to_low():
+    import numpy as np
+
+    from judging import assignment as mod
+
+    entries = _entries(6)
+    judges = _judges(3)
+    inst, _ = mod._index(entries, judges, 1, [(102, 0)])
+    rng = np.random.default_rng(0)
+    filler = mod._Filler(inst, mod._clean_existing(inst, 1, [], rng), 1, rng)
+    for i in range(6):
+        filler.place(i, 0 if i < 5 else 1)
+    filler.even_out()
+    assert filler.load.tolist() == [2, 2, 2]
+    assert 2 not in filler.on[0]  # the conflict still holds
