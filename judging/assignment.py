@@ -86,12 +86,16 @@ def _judges_vi(n: int) -> str:
     return f"{n} giám khảo"
 
 
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one}" if n == 1 else f"{n} {many}"
+
+
 def _judges_en(n: int) -> str:
-    return f"{n} judge" if n == 1 else f"{n} judges"
+    return _plural(n, "judge", "judges")
 
 
 def _readings_en(n: int) -> str:
-    return f"{n} reading" if n == 1 else f"{n} readings"
+    return _plural(n, "reading", "readings")
 
 
 _TEMPLATES: dict[str, dict[str, object]] = {
@@ -131,7 +135,8 @@ _TEMPLATES: dict[str, dict[str, object]] = {
             "hãy phân công giám khảo cho hạng mục này."
         ),
         "en": lambda p: (
-            f"Category {p['category']} has {p['entries']} entries but no judges; "
+            f"Category {p['category']} has {_plural(p['entries'], 'entry', 'entries')} but no "
+            "judges; "
             "assign judges to this category."
         ),
     },

@@ -578,3 +578,17 @@ def test_even_out_moves_new_readings_from_high_to_low():
     filler.even_out()
     assert filler.load.tolist() == [2, 2, 2]
     assert 2 not in filler.on[0]  # the conflict still holds
+
+
+def test_plan_category_without_judges_says_so_once():
+    entries = [EntrySlot(1, "V1", "Video clip"), EntrySlot(2, "V2", "Video clip")]
+    with pytest.raises(AssignmentError) as info:
+        plan_assignments(entries, _judges(3, {"Báo"}), readings=2)
+    (problem,) = info.value.problems
+    assert problem.message("en") == (
+        "Category Video clip has 2 entries but no judges; assign judges to this category."
+    )
+    assert problem.message("vi") == (
+        "Hạng mục Video clip có 2 tác phẩm nhưng không có giám khảo nào; "
+        "hãy phân công giám khảo cho hạng mục này."
+    )
