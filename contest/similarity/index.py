@@ -96,7 +96,7 @@ class SimilarityIndex:
 
     def names(self) -> list[str]:
         """Return the names of the entries in the index, in the order they were added."""
-        return [n for n in self._names if n is not None and self._slot.get(n) is not None]
+        return [n for s, n in enumerate(self._names) if n is not None and self._slot.get(n) == s]
 
     def add(self, doc: Doc, fp: Fingerprint | None = None) -> None:
         """Add an entry; an entry with the same name is replaced (a resubmitted essay).
