@@ -435,41 +435,43 @@ def allocate_prizes(
             "unknown_prize", prize=rules.unit_min_prize, allowed=", ".join(prize_order)
         )
     src = ranking.table.reset_index(drop=True)
-    awards = src[["entry_id", "code", "title", "category", "rank", "score", "tied"]].copy()
-    awards["status"] = src["status"].to_numpy(dtype=object)
-    awards["prize"] = pd.Series([None] * len(src), dtype=object)
-    awards["reserve"] = pd.array([pd.NA] * len(src), dtype="Int64")
-    awards["pending_extra"] = src["pending_extra"].to_numpy(bool)
-    awards["adjusted"] = False
-    awards["note"] = ""
-    for column in ("unit", "birth_date", "disqualification_reason"):
-        if column in src.columns:
-            awards[column] = src[column].to_numpy()
+    n = len(src)
+    # Work on plain numpy columns (positions = row numbers) and build the frame once at the
+    # end: item assignment into pandas string columns costs a validation pass each time.
+    status = src["status"].to_numpy(dtype=object).copy()
+    prize = np.full(n, None, dtype=object)
+    reserve_pos = np.full(n, np.nan)
+    note = np.full(n, "", dtype=object)
+    category_of = src["category"].to_numpy(dtype=object)
+    code_of = src["code"].to_numpy(dtype=object)
+    rank_of = src["rank"].to_numpy(dtype=float, na_value=np.nan)
+    score = src["score"].to_numpy(float)
 
     notices: list[Notice] = []
     ties: list[dict[str, Any]] = []
-    ranked = awards["status"] == "ranked"
+    ranked = status == "ranked"
     eligible = ranked.copy()
     if min_score is not None:
-        eligible &= awards["score"].round(TIE_DECIMALS) >= min_score
+        eligible &= np.round(score, TIE_DECIMALS) >= min_score
         below = ranked & ~eligible
-        awards.loc[below, "status"] = "below_min_score"
-        for category, count in awards[below].groupby("category", sort=False).size().items():
+        status[below] = "below_min_score"
+        for category in pd.unique(category_of[below]):
+            count = int((below & (category_of == category)).sum())
             notices.append(
                 PrizeNotice(
                     "below_min_score",
-                    {"category": category, "count": int(count), "min_score": min_score},
+                    {"category": category, "count": count, "min_score": min_score},
                 )
             )
-    awards.loc[eligible, "status"] = "none"
+    status[eligible] = "none"
 
-    def award(rows: pd.Index, code: str) -> None:
-        awards.loc[rows, "prize"] = code
-        awards.loc[rows, "status"] = "prize"
+    def award(rows: np.ndarray, code: str) -> None:
+        prize[rows] = code
+        status[rows] = "prize"
 
-    def note_tie(category: Any, code: str, group: pd.DataFrame, quota: int, given: int) -> None:
+    def note_tie(category: Any, code: str, group: np.ndarray, quota: int, given: int) -> None:
         extra = given - quota
-        codes = ", ".join(str(c) for c in group["code"])
+        codes = ", ".join(str(c) for c in code_of[group])
         ties.append(
             {"category": category, "prize": code, "codes": codes, "quota": quota, "awarded": given}
         )
@@ -479,73 +481,86 @@ def allocate_prizes(
         else:
             notice = PrizeNotice("tie_exceeds_quota", {**params, "category": category})
         notices.append(notice)
-        awards.loc[group.index, "note"] = notice.message("vi")
+        note[group] = notice.message("vi")
 
     # Đặc biệt first, among the category leaders.
     quotas: dict[Any, list[tuple[str, int]]] = {}
     if OVERALL in table:
         overall = _check_prizes(OVERALL, table[OVERALL])
         quotas[OVERALL] = overall
-        pool = awards[eligible]
+        pool = pd.DataFrame(
+            {"category": category_of, "rank": rank_of, "score": score, "code": code_of}
+        )[eligible]
         leaders = pool[pool["rank"] == pool.groupby("category")["rank"].transform("min")]
-        taken: list[int] = []
         for code, count in overall:
-            free = leaders.drop(index=taken)
-            chosen = _take_with_ties(free, count, "score")
+            chosen = _take_with_ties(leaders[status[leaders.index] == "none"], count, "score")
             if len(chosen):
-                award(chosen.index, code)
-                taken.extend(chosen.index)
+                award(chosen.index.to_numpy(), code)
                 if len(chosen) > count:
-                    note_tie(OVERALL, code, chosen, count, len(chosen))
+                    note_tie(OVERALL, code, chosen.index.to_numpy(), count, len(chosen))
 
-    for category in pd.unique(awards["category"]):
+    for category in pd.unique(category_of):
         prizes = category_prizes(table, category)
         if prizes is None:
             notices.append(PrizeNotice("no_prize_table", {"category": category}))
             continue
         quotas[category] = prizes
-        pool = awards[(awards["category"] == category) & (awards["status"] == "none")]
-        pool = pool.sort_values(["rank", "code"], kind="stable")
-        groups = [g for _, g in pool.groupby("rank", sort=True)]
+        members = np.flatnonzero((category_of == category) & (status == "none"))
+        members = members[np.lexsort((code_of[members].astype(str), rank_of[members]))]
+        ranks = rank_of[members]
+        # Tie groups as slices of the sorted members: only the groups that get a prize or a
+        # reserve place are touched, whatever the size of the category.
+        bounds = np.r_[np.flatnonzero(np.r_[True, ranks[1:] != ranks[:-1]]), len(ranks)]
+        n_groups = len(bounds) - 1 if len(ranks) else 0
         slots = [(code, count) for code, count in prizes if count > 0]
         level, left, gi = 0, slots[0][1] if slots else 0, 0
-        while gi < len(groups) and level < len(slots):
-            group = groups[gi]
+        while gi < n_groups and level < len(slots):
+            group = members[bounds[gi] : bounds[gi + 1]]
             code, quota = slots[level]
             if left == 0:
                 level += 1
                 left = slots[level][1] if level < len(slots) else 0
                 continue
-            award(group.index, code)
+            award(group, code)
             if len(group) > left:
-                given = quota - left + len(group)
-                note_tie(category, code, group, quota, given)
+                note_tie(category, code, group, quota, quota - left + len(group))
                 left = 0
             else:
                 left -= len(group)
             gi += 1
-        given = awards.loc[pool.index, "prize"].value_counts()
+        given = pd.Series(prize[members]).value_counts()
         unfilled = [(code, count - int(given.get(code, 0))) for code, count in slots]
-        unfilled = [(code, n) for code, n in unfilled if n > 0]
+        unfilled = [(code, k) for code, k in unfilled if k > 0]
         if unfilled:
             notices.append(
                 PrizeNotice(
                     "prizes_unfilled",
                     {
                         "category": category,
-                        "unfilled": sum(n for _, n in unfilled),
-                        "prizes": ", ".join(f"{code} × {n}" for code, n in unfilled),
-                        "eligible": len(pool),
+                        "unfilled": sum(k for _, k in unfilled),
+                        "prizes": ", ".join(f"{code} × {k}" for code, k in unfilled),
+                        "eligible": len(members),
                     },
                 )
             )
         position = 0
-        for group in groups[gi:]:
-            if position >= reserve:
-                break
-            awards.loc[group.index, "reserve"] = position + 1
-            awards.loc[group.index, "status"] = "reserve"
+        while gi < n_groups and position < reserve:
+            group = members[bounds[gi] : bounds[gi + 1]]
+            reserve_pos[group] = position + 1
+            status[group] = "reserve"
             position += len(group)
+            gi += 1
+
+    awards = src[["entry_id", "code", "title", "category", "rank", "score", "tied"]].copy()
+    awards["status"] = pd.Series(status, dtype=object)
+    awards["prize"] = pd.Series(prize, dtype=object)
+    awards["reserve"] = pd.Series(reserve_pos).astype("Int64")
+    awards["pending_extra"] = src["pending_extra"].to_numpy(bool)
+    awards["adjusted"] = False
+    awards["note"] = pd.Series(note, dtype=object)
+    for column in ("unit", "birth_date", "disqualification_reason"):
+        if column in src.columns:
+            awards[column] = src[column].to_numpy()
 
     pending = awards[(awards["status"].isin(["prize", "reserve"])) & awards["pending_extra"]]
     if len(pending):
