@@ -394,7 +394,7 @@ def make_pdf(
 
 
 def make_encrypted_pdf(lines: list[str], password: str = "bí-mật") -> bytes:
-    """A text PDF that needs ``password`` to open (AES-128)."""
+    """A text PDF encrypted with AES-128; it needs ``password`` to open unless it is ""."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()

@@ -353,6 +353,11 @@ def test_pdf_encrypted_is_refused():
     )
 
 
+def test_pdf_with_owner_password_only_is_read():
+    # Opens in every viewer without a password (only printing/copying is restricted).
+    assert extract(f.make_encrypted_pdf([P1], password=""), "quyen.pdf").text == P1
+
+
 def test_pdf_scanned_without_text_asks_for_word_file():
     error = _error(f.make_scanned_pdf(), "scan.pdf")
     assert error.code == "pdf_no_text"
