@@ -1009,13 +1009,17 @@ def rank(
 def _competition_ranks(scores: np.ndarray) -> np.ndarray:
     """Rank 1 + number of strictly higher scores, per row (ties share the best rank).
 
-    Row by row: a sorted row stays in cache, so sort + searchsorted beats scipy's rankdata
-    (and one global argsort) several times over on 200 x 20,000 scores.
+    Row by row (a row stays in cache): argsort, then each run of equal values takes the
+    position of its first member; several times faster than scipy's rankdata on 200 x 20,000.
     """
     ranks = np.empty(scores.shape, dtype=np.int64)
+    index = np.arange(scores.shape[1])
     for i, row in enumerate(scores):
         negated = -row
-        ranks[i] = np.searchsorted(np.sort(negated), negated, side="left") + 1
+        order = np.argsort(negated)
+        ordered = negated[order]
+        run_start = np.r_[True, ordered[1:] != ordered[:-1]]
+        ranks[i, order] = np.maximum.accumulate(np.where(run_start, index, 0)) + 1
     return ranks
 
 
@@ -1065,28 +1069,28 @@ def rank_stability(
     n_entries = len(ranked)
     n_e = np.bincount(e, minlength=n_entries)
     width = int(n_e.max())
-    slot = np.arange(len(e)) - np.repeat(np.cumsum(n_e) - n_e, n_e)
-    values = np.zeros((n_entries, width))
-    judges = np.zeros((n_entries, width), dtype=np.int64)
-    values[e, slot] = v
-    judges[e, slot] = j
+    starts = (np.cumsum(n_e) - n_e).astype(np.int64)
+    n_judges = len(aggregation.judge_stats)
     se = aggregation.judge_stats["bias_se"].to_numpy(float)
-    se = np.nan_to_num(se) if aggregation.method == "calibrated" else np.zeros(len(se))
-    mask = np.arange(width)[None, :] < n_e[:, None]
+    se = np.nan_to_num(se) if aggregation.method == "calibrated" else np.zeros(n_judges)
+    se32 = se.astype(np.float32)
+    # Padded slots (beyond an entry's own readings) are drawn but weighted 0.
+    mask = (np.arange(width)[None, :] < n_e[:, None]).astype(np.float32)
+    inv_n = (1.0 / n_e).astype(np.float32)
+    v32 = v.astype(np.float32)
+    last = (n_e - 1)[None, :, None]
 
     sims = np.empty((resamples, n_entries), dtype=np.float32)
     chunk = max(1, 4_000_000 // max(1, n_entries * width))
-    rows = np.arange(n_entries)[:, None]
     for start in range(0, resamples, chunk):
         b = min(chunk, resamples - start)
-        pick = (rng.random((b, n_entries, width)) * n_e[None, :, None]).astype(np.int64)
-        drawn = values[rows, pick]
+        draw = rng.random((b, n_entries, width), dtype=np.float32) * n_e[None, :, None]
+        pick = np.minimum(draw.astype(np.int64), last) + starts[None, :, None]
+        drawn = v32[pick]
         if se.any():
-            delta = rng.standard_normal((b, len(se))) * se
-            drawn = drawn - np.take_along_axis(delta, judges[rows, pick].reshape(b, -1), 1).reshape(
-                drawn.shape
-            )
-        sims[start : start + b] = (drawn * mask).sum(axis=2) / n_e
+            delta = (rng.standard_normal((b, n_judges), dtype=np.float32) * se32).ravel()
+            drawn -= delta[j[pick] + (np.arange(b) * n_judges)[:, None, None]]
+        sims[start : start + b] = (drawn * mask).sum(axis=2) * inv_n
     low = np.empty(n_entries, dtype=np.int64)
     high = np.empty(n_entries, dtype=np.int64)
     categories = ranked["category"].to_numpy()
