@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -591,3 +595,38 @@ def test_rank_stability_bad_level_raises():
     with pytest.raises(InputError) as info:
         rank_stability(agg, ranking, level=1.5)
     assert info.value.code == "bad_parameter"
+
+
+def test_calibration_single_judge_keeps_raw_scores():
+    readings = single((1, "a", 50), (2, "a", 60), (3, "a", 70), (4, "a", 80), (5, "a", 90))
+    agg = aggregate(readings, ONE_CRITERION, entries_for([1, 2, 3, 4, 5]), method="calibrated")
+    assert scores_of(agg)["final"].tolist() == [50.0, 60.0, 70.0, 80.0, 90.0]
+    assert agg.judge_stats["bias"].tolist() == [0.0]
+
+
+def test_rank_stability_without_ranked_entries_is_empty():
+    ents = entries_for([1, 2])
+    agg = aggregate(single(), ONE_CRITERION, ents)
+    result = rank_stability(agg, rank(agg, ents), boundaries=[1])
+    assert result.columns.tolist() == [
+        "entry_id",
+        "code",
+        "category",
+        "rank",
+        "rank_low",
+        "rank_high",
+        "too_close_to_call",
+    ]
+    assert len(result) == 0
+
+
+def test_pure_modules_import_neither_flask_nor_sqlalchemy():
+    code = (
+        "import sys, judging.aggregate, judging.prizes; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy')))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
