@@ -151,10 +151,10 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "en": "{count} entries have no scores and are not ranked (for example: {examples}).",
     },
     "panel_order_incomplete": {
-        "vi": "Thể loại {category}: các bài {codes} vẫn đồng hạng vì Hội đồng chưa xếp thứ "
-        "tự cho tất cả các bài này.",
-        "en": "Category {category}: entries {codes} remain tied because the panel has not "
-        "ordered all of them.",
+        "vi": "Thể loại {category}: {groups} nhóm bài vẫn đồng hạng vì Hội đồng chưa xếp thứ "
+        "tự cho mọi bài trong nhóm (nhóm cao nhất: {codes}).",
+        "en": "Category {category}: {groups} tied group(s) remain because the panel "
+        "has not ordered every member (highest group: {codes}).",
     },
     "agreement_none": {
         "vi": "Chưa đủ bài có từ hai lượt chấm để đánh giá mức đồng thuận.",
@@ -936,17 +936,23 @@ def rank(
             position = ranked["entry_id"].map(panel_order).astype(float)
             ranked["_pos"] = position
             groups = ranked.groupby(["_cat", *key_names], sort=False)["_pos"]
-            complete = groups.transform(lambda s: s.notna().all()).astype(bool)
             size = groups.transform("size")
+            complete = groups.transform("count") == size
             ranked[name] = np.where(complete, -position, 0.0)
             stuck = ranked[~complete & (size > 1)]
-            for _, group in stuck.groupby(["_cat", *key_names], sort=True):
+            # One notice per category (a round can hold thousands of tied groups), naming
+            # the best-placed unresolved group: the one a prize is most likely to hinge on.
+            for _, in_cat in stuck.groupby("_cat", sort=True):
+                n_groups = int(in_cat.groupby(key_names, sort=False).ngroups)
+                best = in_cat.sort_values(key_names, ascending=False).iloc[0]
+                top = in_cat[(in_cat[key_names] == best[key_names]).all(axis=1)]
                 notices.append(
                     Notice(
                         "panel_order_incomplete",
                         {
-                            "category": group["category"].iloc[0],
-                            "codes": ", ".join(str(c) for c in group["code"]),
+                            "category": best["category"],
+                            "groups": n_groups,
+                            "codes": ", ".join(str(c) for c in sorted(top["code"])),
                         },
                     )
                 )

@@ -497,8 +497,8 @@ def test_rank_panel_order_resolves_only_complete_groups():
     assert t["rank"].tolist() == [1, 2, 3, 3, 3]
     assert t["tied"].tolist() == [False, False, True, True, True]
     assert [n.message("en") for n in ranking.notices] == [
-        "Category Tạp chí: entries M3, M4, M5 remain tied because the panel has not ordered "
-        "all of them."
+        "Category Tạp chí: 1 tied group(s) remain because the panel has not ordered every "
+        "member (highest group: M3, M4, M5)."
     ]
 
 
