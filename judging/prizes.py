@@ -299,28 +299,35 @@ def prize_boundaries(table: Mapping[Any, Any], category: Any) -> list[int]:
     return [int(c) for c in np.cumsum([count for _, count in prizes]) if c > 0]
 
 
-def _to_date(value: Any) -> dt.date | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+def _birth_text(value: Any) -> str | None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
-    if isinstance(value, (int, np.integer)):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         # A birth year alone counts as 1 January of that year.
-        return dt.date(int(value), 1, 1)
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    stamp = pd.to_datetime(str(value), errors="coerce")
-    return None if pd.isna(stamp) else stamp.date()
+        return f"{int(value):04d}-01-01"
+    return str(value).strip()
+
+
+def _birth_dates(values: pd.Series) -> pd.Series:
+    """Birth dates as datetime64 (NaT when unknown). Accepts dates, datetimes, ISO text
+    (YYYY-MM-DD, or YYYY alone), Vietnamese DD/MM/YYYY text and years as integers."""
+    text = pd.Series([_birth_text(v) for v in values], index=values.index, dtype=object)
+    iso = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    return iso.fillna(pd.to_datetime(text, format="%d/%m/%Y", errors="coerce"))
+
+
+def _ages(born: pd.Series, reference: dt.date) -> pd.Series:
+    """Full years on ``reference`` (float, NaN when the birth date is unknown)."""
+    month, day = born.dt.month, born.dt.day
+    before = (month > reference.month) | ((month == reference.month) & (day > reference.day))
+    return (reference.year - born.dt.year - before.astype(float)).astype(float)
 
 
 def age_on(birth: Any, reference: dt.date) -> int | None:
-    """Full years of age on ``reference`` for a birth date (date, datetime, ISO text, or a
-    year alone, taken as 1 January); None when unknown."""
-    born = _to_date(birth)
-    if born is None:
-        return None
-    before_birthday = (reference.month, reference.day) < (born.month, born.day)
-    return reference.year - born.year - int(before_birthday)
+    """Full years of age on ``reference`` for a birth date (date, datetime, ISO or DD/MM/YYYY
+    text, or a year alone, taken as 1 January); None when unknown."""
+    age = _ages(_birth_dates(pd.Series([birth], dtype=object)), reference).iloc[0]
+    return None if np.isnan(age) else int(age)
 
 
 def _take_with_ties(candidates: pd.DataFrame, count: int, key: str) -> pd.DataFrame:
@@ -340,37 +347,28 @@ def _special(awards: pd.DataFrame, rules: SpecialRules, prize_order: Sequence[st
     rows: list[dict[str, Any]] = []
     notices: list[Notice] = []
     winners = awards[awards["prize"].notna()]
-    wants_age = rules.young_count > 0 or (rules.oldest_youngest and len(winners) > 0)
-    if wants_age and "birth_date" in awards.columns:
-        if rules.reference_date is None:
+    considered = awards["status"].isin(["prize", "reserve", "none"])
+    if "birth_date" in awards.columns and (rules.young_count > 0 or rules.oldest_youngest):
+        born = _birth_dates(awards["birth_date"])
+        # Entries whose missing birth date matters: candidates for Triển vọng, or winners.
+        relevant = considered if rules.young_count > 0 else awards["prize"].notna()
+        missing = int((relevant & born.isna()).sum())
+        if missing:
+            notices.append(PrizeNotice("birth_dates_missing", {"count": missing}))
+        if rules.young_count > 0 and rules.reference_date is None:
             notices.append(PrizeNotice("reference_date_required"))
-        else:
-            ages = pd.to_numeric(
-                awards["birth_date"].map(lambda b: age_on(b, rules.reference_date)),
-                errors="coerce",
-            )
-            born = awards["birth_date"].map(_to_date)
-            considered = awards["status"].isin(["prize", "reserve", "none"])
-            missing = int((considered & ages.isna()).sum())
-            if missing:
-                notices.append(PrizeNotice("birth_dates_missing", {"count": missing}))
-            if rules.young_count > 0:
-                young = awards[
-                    considered
-                    & awards["prize"].isna()
-                    & ages.notna()
-                    & (ages < rules.young_age_limit)
-                ]
-                for _, row in _take_with_ties(young, rules.young_count, "score").iterrows():
-                    rows.append(_special_row("TV", row, f"{int(ages[row.name])}"))
-            if rules.oldest_youngest and len(winners):
-                dated = born[winners.index].dropna()
-                if len(dated):
-                    for prize, target in (("oldest", dated.min()), ("youngest", dated.max())):
-                        for idx in dated.index[dated == target]:
-                            rows.append(_special_row(prize, awards.loc[idx], target.isoformat()))
-    elif wants_age and rules.young_count > 0:
-        notices.append(PrizeNotice("birth_dates_missing", {"count": len(awards)}))
+        elif rules.young_count > 0:
+            ages = _ages(born, rules.reference_date)
+            young = awards[considered & awards["prize"].isna() & (ages < rules.young_age_limit)]
+            for _, row in _take_with_ties(young, rules.young_count, "score").iterrows():
+                rows.append(_special_row("TV", row, f"{int(ages[row.name])}"))
+        dated = born[winners.index].dropna() if rules.oldest_youngest else born.iloc[:0]
+        if len(dated):
+            for prize, target in (("oldest", dated.min()), ("youngest", dated.max())):
+                for idx in dated.index[dated == target]:
+                    rows.append(_special_row(prize, awards.loc[idx], target.date().isoformat()))
+    elif rules.young_count > 0:
+        notices.append(PrizeNotice("birth_dates_missing", {"count": int(considered.sum())}))
     if rules.unit_min_prize is not None and "unit" in awards.columns:
         limit = prize_order.index(rules.unit_min_prize)
         good = set(prize_order[: limit + 1])

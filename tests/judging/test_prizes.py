@@ -235,7 +235,10 @@ def test_age_on_counts_full_years():
     assert age_on(dt.date(1995, 6, 2), reference) == 29
     assert age_on("1995-06-01", reference) == 30
     assert age_on(1995, reference) == 30
+    assert age_on("02/06/1995", reference) == 29
+    assert age_on(dt.datetime(1995, 5, 31, 12, 0), reference) == 30
     assert age_on(None, reference) is None
+    assert age_on("không rõ", reference) is None
 
 
 def special_ranking():
@@ -268,10 +271,20 @@ def test_special_prizes_young_oldest_youngest_and_units():
     assert codes(allocation) == ["birth_dates_missing"]
 
 
-def test_special_prizes_need_reference_date():
+def test_special_young_prize_needs_reference_date_but_oldest_youngest_do_not():
     allocation = allocate_prizes(special_ranking(), LOCAL, special=SpecialRules(young_count=2))
-    assert codes(allocation) == ["prizes_unfilled", "reference_date_required"]
-    assert len(allocation.special) == 0
+    assert codes(allocation) == [
+        "prizes_unfilled",
+        "birth_dates_missing",
+        "reference_date_required",
+    ]
+    assert allocation.notices[1].message("en") == (
+        "1 entries lack the author's birth date and are left out of age-based prizes."
+    )
+    assert allocation.special[["prize", "code"]].to_dict("list") == {
+        "prize": ["oldest", "youngest"],
+        "code": ["Báo0", "Báo3"],
+    }
 
 
 def test_special_unknown_unit_threshold_raises():
