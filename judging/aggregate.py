@@ -547,7 +547,13 @@ def _check_option(name: str, value: Any, allowed: Sequence[str]) -> None:
 
 
 def _empty_aggregation(
-    ents: pd.DataFrame, rubric: pd.DataFrame, method: str, extra_rule: str, gap: float, lam: float
+    ents: pd.DataFrame,
+    rubric: pd.DataFrame,
+    method: str,
+    extra_rule: str,
+    gap: float,
+    lam: float,
+    bins: int,
 ) -> Aggregation:
     n = len(ents)
     nan = np.full(n, np.nan)
@@ -589,7 +595,7 @@ def _empty_aggregation(
             "group": pd.Series([], dtype=np.int64),
         }
     )
-    edges = [float(x) for x in np.linspace(0.0, SCALE, 11)]
+    edges = [float(x) for x in np.linspace(0.0, SCALE, bins + 1)]
     return Aggregation(
         scores=scores,
         readings=readings,
@@ -661,7 +667,9 @@ def aggregate(
     ents = _check_entries(entries).reset_index(drop=True)
     totals, criterion_points = _reading_table(readings, rubric)
     if len(totals) == 0:
-        return _empty_aggregation(ents, rubric, method, extra_rule, float(gap), float(shrinkage))
+        return _empty_aggregation(
+            ents, rubric, method, extra_rule, float(gap), float(shrinkage), bins
+        )
     entry_index = pd.Index(ents["entry_id"])
     e_all = entry_index.get_indexer(totals["entry_id"])
     if (e_all < 0).any():

@@ -254,7 +254,8 @@ def test_aggregate_sequence_decides_which_readings_are_first():
 
 
 def test_aggregate_no_readings_gives_empty_scores_and_notice():
-    agg = aggregate(single(), ONE_CRITERION, entries_for([1, 2]), method="calibrated")
+    agg = aggregate(single(), ONE_CRITERION, entries_for([1, 2]), method="calibrated", bins=4)
+    assert agg.histograms.edges == [0.0, 25.0, 50.0, 75.0, 100.0]
     s = scores_of(agg)
     assert s["n_readings"].tolist() == [0, 0]
     assert s["final"].isna().tolist() == [True, True]
