@@ -12,8 +12,9 @@ Choices (documented here because the organisers' rules leave them open):
   categories, on the common 100-point scale); the winner leaves its category, whose prizes
   then go to the next entries.
 - A tie at a prize boundary is never cut: every tied entry gets the better prize, and a notice
-  says the quota is exceeded by k because of the tie. The panel can instead break the tie
-  before allocation with ``panel_order`` in ``rank``; prizes below are not reduced.
+  says the quota is exceeded by k because of the tie; the prizes below keep their full counts
+  (the total grows by k). The panel can instead break the tie before allocation with
+  ``panel_order`` in ``rank``, or afterwards with ``apply_adjustments``.
 - The reserve list is the next ``reserve`` eligible entries after the last prize of the
   category (a tied group at its end is kept whole).
 - With ``min_score`` no entry below it gets a prize or a reserve place; unfilled prizes are

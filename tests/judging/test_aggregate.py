@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from judging.aggregate import (
     AggregationError,
@@ -631,3 +633,28 @@ def test_pure_modules_import_neither_flask_nor_sqlalchemy():
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 11), st.sampled_from(["a", "b", "c"]), st.integers(0, 20)),
+        min_size=1,
+        max_size=30,
+        unique_by=lambda t: (t[0], t[1]),
+    )
+)
+def test_rank_property_competition_ranks_and_finals_within_readings(rows):
+    readings = single(*[(e, j, 5 * p) for e, j, p in rows])
+    ents = entries_for(list(range(12)), category=["X", "Y"] * 6)
+    agg = aggregate(readings, ONE_CRITERION, ents, extra_rule="third_decides")
+    s = scores_of(agg)
+    by_entry = readings.groupby("entry_id")["points"]
+    scored = s[s["n_readings"] > 0]
+    assert (scored["final"] >= by_entry.min().reindex(scored.index) - 1e-9).all()
+    assert (scored["final"] <= by_entry.max().reindex(scored.index) + 1e-9).all()
+    t = rank(agg, ents).table
+    t = t[t["status"] == "ranked"]
+    for _, group in t.groupby("category"):
+        better = [(group["score"] > x + 1e-9).sum() + 1 for x in group["score"]]
+        assert group["rank"].tolist() == better
