@@ -46,7 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
-    app.extensions["db_session_factory"] = make_session_factory(engine)
+    app.extensions["db_session_factory"] = make_session_factory(engine, app.extensions["vault"])
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -69,9 +69,10 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from contest.views import admin, auth_views, public
+    from contest.views import admin, auth_views, contestant, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(contestant.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(admin.bp)
 

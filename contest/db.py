@@ -63,5 +63,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+def make_session_factory(engine: Engine, vault=None) -> sessionmaker:
+    """Sessions carry the identity vault in `session.info`, so sealed fields can be opened
+    by the models (e.g. a user's e-mail) without any global state."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info={"vault": vault})

@@ -34,7 +34,14 @@ def _percent(value) -> str:
     return "" if value is None else format_percent(value, "#,##0.#%")
 
 
+def _warning_text(code: str) -> str:
+    from contest.extract import warning_message
+
+    return warning_message(code, str(get_locale() or "vi"))
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.filters["warning_text"] = _warning_text
     app.jinja_env.filters["dt"] = _dt
     app.jinja_env.filters["date"] = _date
     app.jinja_env.filters["number"] = _number

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     EmailField,
     FieldList,
@@ -210,3 +212,52 @@ class CategoriesForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     lang = HiddenField()
+
+
+class AuthorRowForm(Form):
+    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
+    birth_date = DateField(_l("Birth date"), validators=[Optional()])
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
+    unit = StringField(_l("Unit (organisation)"), validators=[Optional(), Length(max=300)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    id_number = StringField(
+        _l("ID card number (optional)"), validators=[Optional(), Length(max=20)]
+    )
+
+
+class EntryDetailsForm(FlaskForm):
+    title = StringField(
+        _l("Title of the work"), validators=[DataRequired(REQUIRED), Length(max=500)]
+    )
+    category = SelectField(_l("Category"), choices=[], validate_choice=True)
+    pen_name = StringField(_l("Pen name (optional)"), validators=[Optional(), Length(max=200)])
+    authors = FieldList(FormField(AuthorRowForm), min_entries=1, max_entries=11)
+    add_author = SubmitField(_l("Add a co-author"))
+    version = HiddenField()
+    submit = SubmitField(_l("Save"))
+
+
+class EntryForm(EntryDetailsForm):
+    document = FileField(_l("The essay (document file)"))
+    media = FileField(_l("Audio or video file (radio and television categories)"))
+    declaration = BooleanField(
+        _l("I declare that this work is my own (our own) and has not been published before."),
+    )
+    form_token = HiddenField()
+    submit = SubmitField(_l("Upload and check"))
+
+
+class ReplaceFileForm(FlaskForm):
+    document = FileField(_l("New version of the essay"))
+    submit = SubmitField(_l("Replace the file"))
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField(_l("Submit the entry"))
+
+
+class WithdrawForm(FlaskForm):
+    confirm = BooleanField(_l("Yes, withdraw this entry"), validators=[DataRequired(REQUIRED)])
+    submit = SubmitField(_l("Withdraw"))

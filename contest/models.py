@@ -18,11 +18,12 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from contest.db import Base, utcnow
 from contest.types import UTCDateTime
@@ -49,11 +50,15 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 
 
 class User(Base):
+    """An account. E-mail and name are sealed like author identities (a contestant's account
+    would otherwise name the author of their entries); `email_index`, a keyed HMAC, finds the
+    account at sign-in without unsealing anything."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    full_name: Mapped[str] = mapped_column(String(200))
+    email_index: Mapped[str] = mapped_column(String(64), unique=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -83,6 +88,31 @@ class User(Base):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.auth_version}"
+
+    # The sealed profile, opened with the vault its session was made with (session.info).
+    def _profile(self) -> dict[str, str]:
+        cached = self.__dict__.get("_profile_cache")
+        if cached is None:
+            session = object_session(self)
+            if session is None or not self.sealed:
+                return {"email": "", "full_name": ""}
+            cached = session.info["vault"].unseal(self.sealed, context=f"user:{self.id}")
+            self.__dict__["_profile_cache"] = cached
+        return cached
+
+    def set_profile(self, vault, *, email: str, full_name: str) -> None:
+        """Seal e-mail and name (the row must have its id: flush first)."""
+        profile = {"email": email, "full_name": full_name}
+        self.sealed = vault.seal(profile, context=f"user:{self.id}")
+        self.__dict__["_profile_cache"] = profile
+
+    @property
+    def email(self) -> str:
+        return self._profile()["email"]
+
+    @property
+    def full_name(self) -> str:
+        return self._profile()["full_name"]
 
     def roles_in(self, contest_id: int) -> set[StaffRole]:
         return {m.role for m in self.memberships if m.contest_id == contest_id}
@@ -225,3 +255,157 @@ class AuditEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     actor: Mapped[User | None] = relationship()
+
+
+# --------------------------------------------------------------------------- entries
+
+
+class EntryStatus(enum.StrEnum):
+    draft = "draft"  # uploaded, not yet confirmed by the contestant
+    submitted = "submitted"
+    withdrawn = "withdrawn"
+    disqualified = "disqualified"
+
+
+class Entry(Base):
+    """An essay in a contest. Identity lives only in sealed columns and in Author rows;
+    judges never receive this object, only judging's anonymised view of it."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("contest_id", "secret_code"),
+        UniqueConstraint("owner_id", "form_token"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Public number on the receipt; not the secret code judges see.
+    receipt_no: Mapped[str] = mapped_column(String(20), unique=True)
+    secret_code: Mapped[str | None] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(500))
+    status: Mapped[EntryStatus] = mapped_column(
+        _enum(EntryStatus, "entry_status"), default=EntryStatus.draft, index=True
+    )
+    source: Mapped[str] = mapped_column(String(10), default="web")
+    # The form's one-time token: a double-clicked submit finds the entry it already made.
+    form_token: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text, default="")
+    words: Mapped[int] = mapped_column(Integer, default=0)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    doc_format: Mapped[str] = mapped_column(String(10))
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Sealed JSON: pen name, document metadata, headers/footers/comments (for anonymisation).
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    redacted_text: Mapped[str | None] = mapped_column(Text)
+    redactions_reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Codes of signals that the work itself shows author details (rules eliminate those).
+    author_signals: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    disqualified_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    contest: Mapped[Contest] = relationship()
+    category: Mapped[Category] = relationship()
+    owner: Mapped[User | None] = relationship()
+    files: Mapped[list[EntryFile]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="EntryFile.id"
+    )
+    authors: Mapped[list[Author]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="Author.id"
+    )
+    redactions: Mapped[list[Redaction]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="Redaction.start"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def current_authors(self) -> list[Author]:
+        return sorted((a for a in self.authors if a.replaced_at is None), key=lambda a: a.position)
+
+    def current_file(self, role: str = "document") -> EntryFile | None:
+        files = [f for f in self.files if f.role == role]
+        return files[-1] if files else None
+
+
+class EntryFile(Base):
+    """One uploaded version of a file. Every version is kept; the bytes live in the
+    content-addressed store under UPLOAD_DIR, named by their SHA-256."""
+
+    __tablename__ = "entry_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(10), default="document")  # document | media
+    version_no: Mapped[int] = mapped_column(Integer, default=1)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    file_format: Mapped[str] = mapped_column(String(10))
+    words: Mapped[int] = mapped_column(Integer, default=0)
+    # The original file name often carries the author's name: sealed like identity.
+    sealed_name: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    entry: Mapped[Entry] = relationship(back_populates="files")
+
+
+class Author(Base):
+    """An author or co-author. Every identity field is inside `sealed`; the blind indexes
+    (keyed HMACs) let the platform count entries per author and find conflicts without
+    unsealing anything."""
+
+    __tablename__ = "authors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # 0 = main author
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    name_index: Mapped[str] = mapped_column(String(64), index=True)
+    unit_index: Mapped[str] = mapped_column(String(64), default="", index=True)
+    email_index: Mapped[str] = mapped_column(String(64), default="", index=True)
+    id_number_index: Mapped[str] = mapped_column(String(64), default="")
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    entry: Mapped[Entry] = relationship(back_populates="authors")
+
+
+class Redaction(Base):
+    """A span of the entry's text hidden from judges. Removing one keeps the row (removed=True)
+    so the review history stays visible."""
+
+    __tablename__ = "redactions"
+    __table_args__ = (CheckConstraint("end_offset > start_offset", name="span_nonempty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    start: Mapped[int] = mapped_column("start_offset", Integer)
+    end: Mapped[int] = mapped_column("end_offset", Integer)
+    kind: Mapped[str] = mapped_column(String(20), default="other")
+    source: Mapped[str] = mapped_column(String(10), default="auto")  # auto | manual
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entry: Mapped[Entry] = relationship(back_populates="redactions")
+
+
+class ImportBatch(Base):
+    """A bulk import; the same batch (same bytes) imported twice is refused the second time."""
+
+    __tablename__ = "import_batches"
+    __table_args__ = (UniqueConstraint("contest_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    entries_created: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

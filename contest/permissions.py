@@ -52,3 +52,33 @@ def can_see_contest(user, contest: Contest) -> bool:
     if contest.state.value != "draft":
         return True
     return can_view_contest_admin(user, contest)
+
+
+def can_submit_to(user, contest: Contest) -> bool:
+    """A signed-in person who is not on the contest's staff (judges and secretaries of a
+    contest cannot compete in it)."""
+    u = _user(user)
+    return bool(u and not u.roles_in(contest.id))
+
+
+def can_view_entry(user, entry) -> bool:
+    u = _user(user)
+    if u is None:
+        return False
+    return entry.owner_id == u.id or can_view_contest_admin(u, entry.contest)
+
+
+def can_edit_entry(user, entry) -> bool:
+    """Only the contestant who owns it; the deadline itself is checked by the service."""
+    u = _user(user)
+    return bool(u and entry.owner_id == u.id)
+
+
+def can_manage_entries(user, contest: Contest) -> bool:
+    """Intake, import, anonymisation review, release: the contest's back office."""
+    return can_view_contest_admin(user, contest)
+
+
+def can_read_identity(user, contest: Contest) -> bool:
+    """Sealed identities: administrators and that contest's secretaries only."""
+    return can_view_contest_admin(user, contest)

@@ -221,3 +221,136 @@ def check_rubric(
             )
         )
     return problems
+
+
+MEDIA_SIGNATURES = {
+    "mp3": (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
+}
+
+
+def media_format(data: bytes, filename: str) -> str | None:
+    """ "mp3" or "mp4" when the bytes really are one (by signature), else None."""
+    if data[4:8] == b"ftyp":
+        return "mp4"
+    if any(data.startswith(sig) for sig in MEDIA_SIGNATURES["mp3"]):
+        return "mp3"
+    return None
+
+
+def check_deadline(
+    *, state: str, opens_at: datetime, closes_at: datetime, now: datetime
+) -> list[Problem]:
+    """Contestants may submit, replace, edit or withdraw only while the contest is open."""
+    if state == "open" and opens_at <= now < closes_at:
+        return []
+    if now >= closes_at or state in ("closed", "judging", "finalised"):
+        return [
+            Problem(
+                "deadline_passed",
+                "Đã hết hạn nhận bài: bài dự thi không thể nộp hay sửa nữa.",
+                "The deadline has passed: entries can no longer be submitted or changed.",
+            )
+        ]
+    return [
+        Problem(
+            "not_open",
+            "Cuộc thi chưa mở nhận bài.",
+            "The contest is not accepting entries yet.",
+        )
+    ]
+
+
+def check_entry(
+    *,
+    allowed_file_types: Sequence[str],
+    doc_format: str,
+    size: int,
+    max_bytes: int,
+    words: int,
+    min_words: int,
+    max_words: int,
+    n_authors: int,
+    max_coauthors: int,
+) -> list[Problem]:
+    """The limits an entry's document and author list must meet (DOMAIN.md)."""
+    problems: list[Problem] = []
+    if doc_format not in allowed_file_types:
+        problems.append(
+            Problem(
+                "type_not_allowed",
+                "Cuộc thi này không nhận tệp .{fmt}; chỉ nhận: {allowed}.",
+                "This contest does not accept .{fmt} files; it accepts: {allowed}.",
+                {"fmt": doc_format, "allowed": ", ".join("." + t for t in allowed_file_types)},
+                field="document",
+            )
+        )
+    if size > max_bytes:
+        problems.append(
+            Problem(
+                "file_too_large",
+                "Tệp nặng {mb:.1f} MB, vượt giới hạn {limit} MB.",
+                "The file is {mb:.1f} MB, over the {limit} MB limit.",
+                {"mb": size / 1048576, "limit": max_bytes // 1048576},
+                field="document",
+            )
+        )
+    if words < min_words:
+        problems.append(
+            Problem(
+                "too_few_words",
+                "Bài có {words} chữ, ít hơn mức tối thiểu {min} chữ.",
+                "The essay has {words} words, fewer than the minimum of {min}.",
+                {"words": words, "min": min_words},
+                field="document",
+            )
+        )
+    if words > max_words:
+        problems.append(
+            Problem(
+                "too_many_words",
+                "Bài có {words} chữ, vượt mức tối đa {max} chữ.",
+                "The essay has {words} words, more than the maximum of {max}.",
+                {"words": words, "max": max_words},
+                field="document",
+            )
+        )
+    if n_authors < 1:
+        problems.append(
+            Problem("no_author", "Cần ít nhất một tác giả.", "At least one author is needed.")
+        )
+    elif n_authors - 1 > max_coauthors:
+        problems.append(
+            Problem(
+                "too_many_coauthors",
+                "Tác phẩm có {n} đồng tác giả; thể lệ cho phép tối đa {max}.",
+                "The entry has {n} co-authors; the rules allow at most {max}.",
+                {"n": n_authors - 1, "max": max_coauthors},
+            )
+        )
+    return problems
+
+
+def check_author_quota(
+    *, author_name: str, entries_in_kind: int, max_in_kind: int, category_taken: bool, kind: str
+) -> list[Problem]:
+    """Entries per author: at most `max_in_kind` of a kind, and one per written category."""
+    problems: list[Problem] = []
+    if entries_in_kind >= max_in_kind:
+        problems.append(
+            Problem(
+                "author_quota",
+                "Tác giả {name} đã có {n} tác phẩm; thể lệ cho phép tối đa {max}.",
+                "The author {name} already has {n} entries; the rules allow at most {max}.",
+                {"name": author_name, "n": entries_in_kind, "max": max_in_kind},
+            )
+        )
+    elif category_taken and kind == "written":
+        problems.append(
+            Problem(
+                "author_category_taken",
+                "Tác giả {name} đã có tác phẩm ở thể loại này; mỗi thể loại chỉ một tác phẩm.",
+                "The author {name} already has an entry in this category; one per category.",
+                {"name": author_name},
+            )
+        )
+    return problems

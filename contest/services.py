@@ -96,8 +96,14 @@ def _password_problems(password: str) -> list[Problem]:
     return []
 
 
+def email_index(session: Session, email: str) -> str:
+    return session.info["vault"].blind_index(normalise_email(email), kind="login_email")
+
+
 def find_user(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == normalise_email(email)))
+    if not (email or "").strip():
+        return None
+    return session.scalar(select(User).where(User.email_index == email_index(session, email)))
 
 
 def create_user(
@@ -141,8 +147,7 @@ def create_user(
     if problems:
         raise ProblemError(problems)
     user = User(
-        email=email,
-        full_name=full_name.strip(),
+        email_index=email_index(session, email),
         password_hash=hash_password(password),
         is_admin=is_admin,
         must_change_password=must_change_password,
@@ -150,13 +155,10 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    record(
-        session,
-        actor=actor or user,
-        action="user.create",
-        obj=user,
-        after={"email": email, "is_admin": is_admin},
-    )
+    user.set_profile(session.info["vault"], email=email, full_name=full_name.strip())
+    session.flush()
+    # The audit log names accounts by id only: it is not sealed.
+    record(session, actor=actor or user, action="user.create", obj=user, after={"is_admin": is_admin})
     return user
 
 
@@ -244,7 +246,7 @@ def add_membership(
         action="membership.add",
         contest=contest,
         obj=m,
-        after={"user": user.email, "role": role.value},
+        after={"user_id": user.id, "role": role.value},
     )
     return m
 
@@ -256,7 +258,7 @@ def remove_membership(session: Session, *, actor: User, membership: Membership) 
         action="membership.remove",
         contest=membership.contest,
         obj=membership,
-        before={"user": membership.user.email, "role": membership.role.value},
+        before={"user_id": membership.user_id, "role": membership.role.value},
     )
     session.delete(membership)
     session.flush()

@@ -203,6 +203,74 @@ class Factory:
             s.commit()
             return c
 
+    def entry(
+        self,
+        contest,
+        *,
+        owner=None,
+        category=0,
+        title=None,
+        text=None,
+        seed=None,
+        syllables=1500,
+        authors=None,
+        pen_name="",
+        submit=True,
+        filename="bai.txt",
+    ):
+        """An entry created through the service (draft, then submitted unless submit=False)."""
+        import random
+
+        from contest import entries
+        from contest.essaygen import essay, person
+        from contest.models import Category, Contest, User
+        from contest.storage import FileStore
+
+        self.n += 1
+        rng = random.Random(seed if seed is not None else self.n)
+        body = text if text is not None else essay(rng, syllables=syllables)
+        if authors is None:
+            p = person(rng)
+            authors = [
+                entries.AuthorInput(
+                    full_name=p["full_name"],
+                    birth_date=datetime.fromisoformat(p["birth_date"]).date(),
+                    position=p["position"],
+                    unit=p["unit"],
+                    address=p["address"],
+                    phone=p["phone"],
+                    email=p["email"],
+                    id_number=p["id_number"],
+                )
+            ]
+        with self._session() as s:
+            c = s.get(Contest, contest.id)
+            cat = (
+                c.categories[category]
+                if isinstance(category, int)
+                else s.get(Category, category.id)
+            )
+            o = s.get(User, owner.id) if owner is not None else None
+            e = entries.create_entry(
+                s,
+                vault=self.app.extensions["vault"],
+                store=FileStore(self.app.config["UPLOAD_DIR"]),
+                contest=c,
+                category=cat,
+                owner=o,
+                title=title or f"Tác phẩm số {self.n}",
+                pen_name=pen_name,
+                authors=authors,
+                document=entries.Upload(body.encode("utf-8"), filename),
+                source="web" if o else "import",
+                check_deadline=False,
+            )
+            if submit:
+                entries.confirm_entry(s, entry=e, actor=o)
+            s.commit()
+            e.authors_input = authors
+            return e
+
 
 @pytest.fixture
 def factory(app) -> Factory:

@@ -22,6 +22,8 @@ ADMIN_ONLY = {
     "admin": OK,
 }
 BACK_OFFICE = {**ADMIN_ONLY, "secretary": OK}
+OWNER_ONLY = {**ADMIN_ONLY, "contestant": OK, "admin": FORBIDDEN}
+OWNER_OR_BACK_OFFICE = {**BACK_OFFICE, "contestant": OK}
 
 EXPECTED: dict[str, tuple[str, dict[str, object]]] = {
     "public.home": ("GET", ALL_OK),
@@ -42,6 +44,14 @@ EXPECTED: dict[str, tuple[str, dict[str, object]]] = {
     "admin.contest_add_member": ("POST", ADMIN_ONLY),
     "admin.contest_remove_member": ("POST", ADMIN_ONLY),
     "admin.audit": ("GET", ADMIN_ONLY),
+    "entries.new_entry": ("GET", {**SIGNED_IN, "judge": FORBIDDEN, "secretary": FORBIDDEN}),
+    "entries.mine": ("GET", SIGNED_IN),
+    "entries.show": ("GET", OWNER_OR_BACK_OFFICE),
+    "entries.receipt": ("GET", OWNER_OR_BACK_OFFICE),
+    "entries.confirm": ("POST", OWNER_ONLY),
+    "entries.replace_file": ("POST", OWNER_ONLY),
+    "entries.edit": ("GET", OWNER_ONLY),
+    "entries.withdraw": ("POST", OWNER_ONLY),
 }
 
 
@@ -60,16 +70,19 @@ def world(factory):
         "secretary": factory.user(email="tk@example.vn", roles=[("quyen", "secretary")]),
         "admin": factory.user(email="qt@example.vn", admin=True),
     }
+    users["entry"] = factory.entry(contest, owner=users["contestant"])
     return contest, users
 
 
-def _url(app, endpoint, contest, session):
+def _url(app, endpoint, contest, session, entry=None):
     from contest.models import Membership
 
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     values = {}
     if "slug" in rule.arguments:
         values["slug"] = contest.slug
+    if "receipt" in rule.arguments:
+        values["receipt"] = entry.receipt_no
     if "membership_id" in rule.arguments:
         values["membership_id"] = (
             session.query(Membership).filter_by(contest_id=contest.id).first().id
@@ -92,8 +105,10 @@ def test_route_access_by_role(app, client, world, session, role):
         assert r.status_code == 302
     failures = []
     for endpoint, (method, table) in EXPECTED.items():
+        if endpoint == "entries.withdraw":
+            continue  # checked last: it ends the entry's editable life
         expect = table[role]
-        url = _url(app, endpoint, contest, session)
+        url = _url(app, endpoint, contest, session, users["entry"])
         if method == "GET":
             resp = client.get(url)
         else:
@@ -119,6 +134,15 @@ def test_route_access_by_role(app, client, world, session, role):
                 "/login",
                 data={"email": u.email, "password": u.password, "csrf_token": csrf_token(client)},
             )
+    method, table = EXPECTED["entries.withdraw"]
+    url = _url(app, "entries.withdraw", contest, session, users["entry"])
+    resp = client.post(url, data={"csrf_token": csrf_token(client, "/")})
+    expect = table[role]
+    code, location = resp.status_code, resp.headers.get("Location", "")
+    if (expect == LOGIN and not location.startswith("/login")) or (
+        expect == FORBIDDEN and code != 403
+    ):
+        failures.append(f"{role} POST {url}: {code} (expected {expect})")
     assert not failures, "\n".join(failures)
 
 

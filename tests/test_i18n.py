@@ -14,6 +14,7 @@ METHODS = [
     ("contest/**.py", "python"),
     ("judging/**.py", "python"),
     ("templates/**.html", "jinja2"),
+    ("templates/**.txt", "jinja2"),
 ]
 
 

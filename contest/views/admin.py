@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
 from contest import permissions, presets, rules, services
@@ -122,7 +122,10 @@ def users():
                 form = StaffUserForm(formdata=None)
                 form.contest.choices = _contest_choices(contests)
     status = 400 if request.method == "POST" and created_password is None else 200
-    staff = list(db().scalars(select(User).order_by(User.is_admin.desc(), User.email).limit(500)))
+    staff = sorted(
+        db().scalars(select(User).where(or_(User.is_admin, User.memberships.any()))),
+        key=lambda u: (not u.is_admin, u.email),
+    )
     return (
         render_template(
             "admin/users.html", form=form, staff=staff, created_password=created_password

@@ -24,5 +24,30 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", startCountdowns);
+  // A button marked data-once is disabled after its form is sent, so a double click sends
+  // one request (the server also deduplicates: this only spares the second round trip).
+  function guardDoubleSubmit() {
+    document.querySelectorAll("form").forEach(function (form) {
+      form.addEventListener("submit", function (ev) {
+        const btn = ev.submitter;
+        if (btn && btn.hasAttribute("data-once")) {
+          if (form.dataset.sent === "1") { ev.preventDefault(); return; }
+          form.dataset.sent = "1";
+          setTimeout(function () { btn.disabled = true; }, 0);
+        }
+      });
+    });
+  }
+
+  function printButtons() {
+    document.querySelectorAll("[data-print]").forEach(function (b) {
+      b.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    startCountdowns();
+    guardDoubleSubmit();
+    printButtons();
+  });
 })();

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from contest.auth import safe_next
 from contest.models import User
+from contest.services import email_index, find_user
 from tests.conftest import csrf_token
 
 
@@ -24,7 +23,7 @@ def _register(client, **over):
 def test_register_creates_contestant_with_argon2_hash(client, session):
     resp = _register(client)
     assert resp.status_code == 302
-    user = session.scalar(select(User).where(User.email == "an@example.vn"))
+    user = find_user(session, "an@example.vn")
     assert user.full_name == "Nguyễn Văn An"
     assert user.password_hash.startswith("$argon2id$")
     assert "mat-khau-dai-1" not in user.password_hash
@@ -36,7 +35,12 @@ def test_register_duplicate_email_is_refused_in_form(client, factory, session):
     resp = _register(client, email="AN@example.vn")
     assert resp.status_code == 400
     assert "Đã có tài khoản với e-mail này" in resp.get_data(as_text=True)
-    assert session.query(User).filter(User.email == "an@example.vn").count() == 1
+    assert (
+        session.query(User)
+        .filter(User.email_index == email_index(session, "an@example.vn"))
+        .count()
+        == 1
+    )
 
 
 def test_register_password_mismatch_and_short(client, session):

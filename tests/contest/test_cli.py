@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from contest.models import Contest, Membership, User
+from contest.services import find_user
 
 
 def test_ensure_admin_creates_once_and_prints_password_once(runner, session):
@@ -48,7 +49,9 @@ def test_users_create_judge_for_contest(runner, factory, session):
         ]
     )
     assert result.exit_code == 0, result.output
-    m = session.scalar(select(Membership).join(User).where(User.email == "gk@example.vn"))
+    m = session.scalar(
+        select(Membership).where(Membership.user_id == find_user(session, "gk@example.vn").id)
+    )
     assert m.role.value == "judge"
     again = runner.invoke(
         args=["users", "create", "--email", "gk@example.vn", "--name", "X", "--role", "admin"]
