@@ -1047,8 +1047,6 @@ def _read_sheet(wb: Any, limits: BatchLimits) -> _Manifest:
         rows.append(_Row(r, cells))
     if formulas:
         problems.append(_problem("manifest_formulas", count=len(formulas), cells=_listed(formulas)))
-    if not rows and not problems:
-        problems.append(_problem("manifest_empty"))
     return _Manifest(rows, problems, unknown)
 
 
@@ -1651,6 +1649,8 @@ def plan_batch(
         manifest = _load_manifest(data, name, batch_limits)
         groups, group_problems = _group_rows(manifest.rows)
         problems = manifest.problems + group_problems
+        if not groups and not problems:
+            problems.append(_problem("manifest_empty"))
         categories = _category_index(limits.categories)
         used: set[str] = set()
         entries = []
