@@ -190,6 +190,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Tệp .zip có các tệp trùng tên khi không phân biệt hoa thường: {members}. Hãy đổi tên để mỗi tệp có tên riêng.",
         "The .zip file has files whose names differ only in case or accents: {members}. Please rename them so each name is unique.",
     ),
+    "member_unreadable": (
+        "Tệp “{name}” trong .zip bị hỏng, không giải nén được.",
+        "The file “{name}” in the .zip is damaged and cannot be unpacked.",
+    ),
     "manifest_missing": (
         "Không tìm thấy bảng kê (.xlsx) trong tệp .zip. Hãy thêm bảng kê theo mẫu hoặc tải bảng kê riêng.",
         "No manifest (.xlsx) was found in the .zip file. Please add the manifest made from the template, or upload it separately.",
@@ -209,6 +213,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "manifest_unreadable": (
         "Không đọc được bảng kê {name}: tệp bị hỏng hoặc không phải bảng tính Excel. Hãy mở bằng Excel, lưu lại rồi tải lên.",
         "The manifest {name} cannot be read: it is damaged or not an Excel workbook. Please open it in Excel, save it again and upload it.",
+    ),
+    "manifest_unsafe": (
+        "Bảng kê {name} chứa khai báo XML không được phép (DOCTYPE/ENTITY); tệp có thể độc hại nên không được đọc. Hãy nhập lại dữ liệu vào bảng kê mẫu.",
+        "The manifest {name} contains a forbidden XML declaration (DOCTYPE/ENTITY); it may be hostile and was not read. Please copy the data into the template.",
     ),
     "missing_columns": (
         "Bảng kê thiếu cột bắt buộc: {columns_vi}. Hãy dùng bảng kê mẫu và giữ nguyên dòng tiêu đề.",
@@ -718,14 +726,24 @@ def _open_archive(data: bytes, limits: BatchLimits) -> tuple[_Archive | None, li
         return None, [_problem("not_zip")]
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
         return None, [_problem("not_zip")]
+    members, problems = _checked_members(zf.infolist(), limits)
+    if problems:
+        zf.close()
+        return None, problems
+    return _Archive(zf, members), []
+
+
+def _checked_members(
+    infos: list[zipfile.ZipInfo], limits: BatchLimits
+) -> tuple[list[_Member], list[Problem]]:
+    """The members worth reading, or the problems that refuse the whole archive."""
     names = {i.filename for i in infos}
     if "[Content_Types].xml" in names and "xl/workbook.xml" in names:
-        return None, [_problem("upload_is_workbook")]
+        return [], [_problem("upload_is_workbook")]
     if len(infos) > limits.max_members:
-        return None, [_problem("zip_too_many_members", count=len(infos), limit=limits.max_members)]
+        return [], [_problem("zip_too_many_members", count=len(infos), limit=limits.max_members)]
     unsafe, links, encrypted = [], [], []
     total = 0
     for info in infos:
@@ -738,7 +756,7 @@ def _open_archive(data: bytes, limits: BatchLimits) -> tuple[_Archive | None, li
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _RATIO_FLOOR and ratio > limits.max_ratio:
-            return None, [
+            return [], [
                 _problem(
                     "zip_bomb",
                     member=info.filename,
@@ -762,7 +780,7 @@ def _open_archive(data: bytes, limits: BatchLimits) -> tuple[_Archive | None, li
             )
         )
     if problems:
-        return None, problems
+        return [], problems
     members = []
     for info in infos:
         if info.is_dir():
@@ -771,7 +789,7 @@ def _open_archive(data: bytes, limits: BatchLimits) -> tuple[_Archive | None, li
         if not _ignored(name):
             members.append(_Member(info, name, keys))
     if not members:
-        return None, [_problem("zip_empty")]
+        return [], [_problem("zip_empty")]
     seen: dict[str, str] = {}
     clashes: list[str] = []
     for m in members:
@@ -780,8 +798,8 @@ def _open_archive(data: bytes, limits: BatchLimits) -> tuple[_Archive | None, li
             clashes.extend([seen[key], m.name])
         seen[key] = m.name
     if clashes:
-        return None, [_problem("zip_duplicate_name", members=_listed(list(dict.fromkeys(clashes))))]
-    return _Archive(zf, members), []
+        return [], [_problem("zip_duplicate_name", members=_listed(list(dict.fromkeys(clashes))))]
+    return members, []
 
 
 def _is_manifest_name(name: str) -> bool:
@@ -855,7 +873,7 @@ def read_batch(
             try:
                 files[m.name] = archive.read(m)
             except zipfile.BadZipFile:
-                problems.append(_problem("file_unreadable", row="-", name=m.name))
+                problems.append(_problem("member_unreadable", name=m.name))
         return files, data, problems
 
 
@@ -917,38 +935,61 @@ class _Manifest:
     ignored_columns: list[str]
 
 
+_FORBIDDEN_XML = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+def _declares_entities(part: bytes) -> bool:
+    """True when an XML part declares a DOCTYPE or ENTITY, in UTF-8 or UTF-16."""
+    if any(marker in part for marker in _FORBIDDEN_XML):
+        return True
+    if part[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in part[:4]:
+        text = part.decode("utf-16", errors="ignore")
+        return "<!DOCTYPE" in text or "<!ENTITY" in text
+    return False
+
+
+def _workbook_container_problems(data: bytes, name: str, limits: BatchLimits) -> list[Problem]:
+    """Check the .xlsx container before openpyxl sees it: a workbook, within the size caps,
+    and no DOCTYPE/ENTITY in any XML part (openpyxl's lxml path accepts them silently)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+            if "xl/workbook.xml" not in {i.filename for i in infos}:
+                return [_problem("manifest_not_xlsx", name=name)]
+            total = sum(i.file_size for i in infos)
+            if len(infos) > limits.max_members or total > limits.max_manifest_uncompressed:
+                return [
+                    _problem(
+                        "manifest_too_large",
+                        name=name,
+                        size_mib=f"{total / MIB:.1f}",
+                        limit_mib=f"{limits.max_manifest_uncompressed / MIB:g}",
+                    )
+                ]
+            for info in infos:
+                if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                    with zf.open(info) as handle:
+                        part = handle.read(info.file_size + 1)
+                    if _declares_entities(part):
+                        return [_problem("manifest_unsafe", name=name)]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, zlib.error):
+        return [_problem("manifest_unreadable", name=name)]
+    return []
+
+
 def _load_manifest(data: bytes, name: str, limits: BatchLimits) -> _Manifest:
     """Parse the manifest's header and data rows; problems stop at the first fatal one."""
     problems = _manifest_name_problems(data, name, limits)
     if problems:
         return _Manifest([], problems, [])
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            is_xlsx = "xl/workbook.xml" in {i.filename for i in infos}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return _Manifest([], [_problem("manifest_unreadable", name=name)], [])
-    if not is_xlsx:
-        return _Manifest([], [_problem("manifest_not_xlsx", name=name)], [])
-    if len(infos) > limits.max_members or total > limits.max_manifest_uncompressed:
-        return _Manifest(
-            [],
-            [
-                _problem(
-                    "manifest_too_large",
-                    name=name,
-                    size_mib=f"{total / MIB:.1f}",
-                    limit_mib=f"{limits.max_manifest_uncompressed / MIB:g}",
-                )
-            ],
-            [],
-        )
+    problems = _workbook_container_problems(data, name, limits)
+    if problems:
+        return _Manifest([], problems, [])
     from openpyxl import load_workbook  # imported here: only imports pay for it
 
     try:
         # openpyxl warns about harmless extensions; the caller's warning filters must not
-        # turn those into failures. It parses XML with defusedxml when that is installed.
+        # turn those into failures.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             wb = load_workbook(io.BytesIO(data), read_only=False, data_only=False, keep_links=False)

@@ -1052,3 +1052,61 @@ def test_every_message_has_both_languages_with_matching_placeholders():
         vi_fields = {f.removesuffix("_vi").removesuffix("_en") for f in _fields(vi)}
         en_fields = {f.removesuffix("_vi").removesuffix("_en") for f in _fields(en)}
         assert vi_fields == en_fields, code
+
+
+# ---------------------------------------------------------------- damaged and hostile parts
+
+
+def corrupted(files: dict[str, bytes], victim: bytes) -> bytes:
+    """A zip (members stored) with one byte of ``victim``'s data flipped: its CRC fails."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    raw = bytearray(buf.getvalue())
+    at = raw.find(victim)
+    raw[at] ^= 0xFF
+    return bytes(raw)
+
+
+def test_damaged_member_is_an_entry_problem():
+    m = sheet([row(1, "a.txt", "T", "Tạp chí", "A")])
+    blob = corrupted({"m.xlsx": m, "a.txt": essay(7)}, essay(7))
+
+    result = plan_batch(blob, limits=LIMITS, today=TODAY)
+    files, _, problems = read_batch(blob)
+
+    assert codes(result.entries[0].problems) == ["file_unreadable"]
+    assert (files, codes(problems)) == ({}, ["member_unreadable"])
+
+
+def test_manifest_with_xml_entity_refused():
+    m = sheet([row(1, "a.txt", "T", "Tạp chí", "A")])
+    members = {}
+    with zipfile.ZipFile(io.BytesIO(m)) as zf:
+        for info in zf.infolist():
+            members[info.filename] = zf.read(info)
+    members["xl/workbook.xml"] = (
+        b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + members["xl/workbook.xml"]
+    )
+    hostile = zip_of(members)
+
+    result = plan_batch(
+        zip_of({"a.txt": essay(1)}), limits=LIMITS, manifest_bytes=hostile, manifest_name="m.xlsx"
+    )
+
+    assert codes(result.problems) == ["manifest_unsafe"]
+
+
+def test_manifest_expanding_too_much_refused():
+    m = sheet([row(1, "a.txt", "T", "Tạp chí", "A")])
+
+    result = plan_batch(
+        zip_of({"a.txt": essay(1)}),
+        limits=LIMITS,
+        manifest_bytes=m,
+        manifest_name="m.xlsx",
+        batch_limits=BatchLimits(max_manifest_uncompressed=1000),
+    )
+
+    assert codes(result.problems) == ["manifest_too_large"]
