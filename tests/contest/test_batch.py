@@ -1110,3 +1110,29 @@ def test_manifest_expanding_too_much_refused():
     )
 
     assert codes(result.problems) == ["manifest_too_large"]
+
+
+def test_merged_title_above_header_allowed():
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["DANH SÁCH BÀI DỰ THI"])
+    ws.merge_cells("A1:F1")
+    ws.append(VI_HEADERS)
+    ws.append([row(1, "a.txt", "T", "Tạp chí", "A").get(k) for k in KEYS])
+    buf = io.BytesIO()
+    wb.save(buf)
+
+    result = plan_batch(zip_of({"m.xlsx": buf.getvalue(), "a.txt": essay(1)}), limits=LIMITS)
+
+    assert result.problems == []
+    assert result.entries[0].row_numbers == [3]
+
+
+def test_category_spelled_like_two_categories_is_ambiguous():
+    limits = ContestLimits.with_categories(
+        [CategoryInfo("bao", "Báo in"), CategoryInfo("bao-dien-tu", "Bao")]
+    )
+
+    result = plan({"a.txt": essay(1)}, [row(1, "a.txt", "T", "BÁO", "A")], limits=limits)
+
+    assert codes(result.entries[0].problems) == ["category_ambiguous"]
