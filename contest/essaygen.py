@@ -414,6 +414,69 @@ _QUESTIONS = (
 )
 
 
+# An author's own wording, between the stock phrases: common words combined freely, so that
+# (as in real essays) most 5-syllable runs of an essay are its own. The stock phrases above stay
+# the genre's shared vocabulary.
+def _words(block: str) -> tuple[str, ...]:
+    return tuple(w.strip() for w in block.replace("\n", "|").split("|") if w.strip())
+
+
+_NOUNS = _words("""
+người dân|cán bộ|đảng viên|thanh niên|học sinh|giáo viên|nông dân|công nhân|bộ đội|cựu chiến binh
+gia đình|làng quê|thôn bản|khu phố|trường học|chi bộ|hội nghị|buổi sinh hoạt|tờ báo|bài viết
+trang mạng|đoạn phim|bức ảnh|lời nói|việc làm|tấm gương|câu chuyện|kỷ niệm|ký ức|phong tục
+niềm tin|lòng tin|ý chí|bản lĩnh|khát vọng|trách nhiệm|nghĩa vụ|quyền lợi|lợi ích|đời sống
+bữa cơm|mái nhà|cánh đồng|con đường|dòng sông|ngọn núi|biên giới|hải đảo|thành phố|nông thôn
+mùa màng|vụ lúa|nhà máy|công trường|bệnh viện|trạm y tế|lớp học|thư viện|sân đình|nhà văn hóa
+thông tin|tin đồn|dư luận|sự thật|lẽ phải|chân lý|luận điểm|lập luận|chứng cứ|số liệu
+chính sách|pháp luật|kỷ luật|quy định|cơ chế|nguồn lực|ngân sách|dự án|chương trình|kế hoạch
+đồng chí|bà con|cụ già|em nhỏ|người mẹ|người cha|người thầy|người lính|bác sĩ|kỹ sư
+thế hệ|thời đại|giai đoạn|năm tháng|ngày mai|hôm nay|quá khứ|tương lai|hiện tại|tuổi trẻ
+đất nước|quê hương|Tổ quốc|dân tộc|xã hội|cộng đồng|tập thể|cá nhân|tổ chức|phong trào
+điện thoại|màn hình|bình luận|lượt chia sẻ|tài khoản|nhóm kín|diễn đàn|video|hình ảnh|đường link
+khó khăn|thử thách|cơ hội|thành quả|kết quả|hạn chế|khuyết điểm|ưu điểm|bài học|kinh nghiệm
+tấm lòng|mồ hôi|máu xương|nước mắt|nụ cười|cơn mưa|cơn bão|trận lũ|mùa xuân|mùa thu
+học bổng|việc làm thêm|giờ học|bài giảng|sách giáo khoa|cuốn nhật ký|lá thư|tờ rơi|khẩu hiệu|bản tin
+chợ quê|cây cầu|ngôi trường|trạm xá|đồn biên phòng|con tàu|ngư dân|mẻ lưới|vườn cây|đàn trâu
+""")
+_VERBS = _words("""
+nhìn thấy|lắng nghe|kể lại|ghi nhận|chứng kiến|trăn trở|suy ngẫm|chia sẻ|lan truyền|đăng tải
+tin tưởng|nghi ngờ|phản đối|ủng hộ|bảo vệ|gìn giữ|vun đắp|xây dựng|sửa chữa|khắc phục
+giúp đỡ|động viên|nhắc nhở|khuyên bảo|dạy dỗ|học hỏi|tìm hiểu|nghiên cứu|so sánh|đối chiếu
+đi qua|trở về|ở lại|ra đi|gặp gỡ|trò chuyện|hỏi han|thăm hỏi|đón nhận|trao tặng
+vượt qua|đứng vững|đổi thay|lớn lên|trưởng thành|vươn lên|gắn bó|nhớ mãi|mang theo|gửi gắm
+làm rõ|vạch ra|chỉ ra|nêu lên|đặt ra|giải thích|chứng minh|bác bỏ|phân tích|nhận định
+bỏ qua|xem nhẹ|coi thường|lãng quên|né tránh|che giấu|thổi phồng|bịa đặt|gán ghép|suy diễn
+""")
+_ADJS = _words("""
+giản dị|mộc mạc|chân thành|ấm áp|lặng lẽ|bền bỉ|kiên nhẫn|tận tụy|gần gũi|thân thương
+khó quên|đáng quý|đáng trân trọng|đáng suy ngẫm|sai lệch|mơ hồ|vô căn cứ|phiến diện|nông cạn|độc hại
+rõ rệt|to lớn|lâu dài|cụ thể|thiết thực|sinh động|mới mẻ|quen thuộc|cũ kỹ|nhanh chóng
+vất vả|gian nan|nhọc nhằn|yên bình|no ấm|đủ đầy|khang trang|sạch đẹp|rộn ràng|tươi vui
+""")
+_ADVERBS = _words("""
+mỗi ngày|hằng tuần|suốt đêm|từ sáng sớm|đến tận khuya|ngay lập tức|dần dần|từng chút một
+bao năm qua|mấy chục năm|trong im lặng|giữa đời thường|bên bếp lửa|trên cánh đồng|dưới mái trường|nơi đầu sóng
+""")
+_LINKS = _words("""
+và|nhưng|vì|nên|mà|để|khi|nếu|dù|tuy|rồi|cho đến khi|bởi vì|cho nên|vậy mà|thế nhưng
+""")
+_OWN_PATTERNS = (
+    ("noun", "verb", "noun", "adj"),
+    ("noun", "adv", "verb", "noun"),
+    ("link", "noun", "verb", "noun", "adv"),
+    ("noun", "adj", "link", "noun", "verb", "noun"),
+    ("verb", "noun", "adj", "adv"),
+    ("link", "noun", "noun", "verb", "adj"),
+)
+
+
+def _own_clause(rng: random.Random) -> str:
+    """A clause in the author's own words (free combination of common words)."""
+    pools = {"noun": _NOUNS, "verb": _VERBS, "adj": _ADJS, "adv": _ADVERBS, "link": _LINKS}
+    return " ".join(rng.choice(pools[slot]) for slot in rng.choice(_OWN_PATTERNS))
+
+
 def _fill(rng: random.Random, slot: str) -> str:
     c = rng.choice
     if slot == "opener":
@@ -469,10 +532,13 @@ def _break_up(rng: random.Random, phrase: str) -> str:
 
 
 def _sentence(rng: random.Random) -> str:
+    if rng.random() < 0.3:
+        text = ", ".join(_own_clause(rng) for _ in range(rng.randint(2, 3)))
+        return text[0].upper() + text[1:] + "."
     template = rng.choice(_TEMPLATES)
     if template == ("question",):
         return rng.choice(_QUESTIONS) + "?"
-    parts = []
+    parts = [_own_clause(rng) + ", "] if rng.random() < 0.4 else []
     for p in template:
         if p[:1] in " ,:":
             parts.append(p)
@@ -482,6 +548,8 @@ def _sentence(rng: random.Random) -> str:
         parts.append(_break_up(rng, _fill(rng, p)))
     if rng.random() < 0.6:
         parts.append(" " + " ".join(rng.choice(_FILLERS) for _ in range(rng.randint(1, 3))))
+    if rng.random() < 0.6:
+        parts.append(", " + _own_clause(rng))
     text = "".join(parts)
     return text[0].upper() + text[1:] + "."
 

@@ -4,7 +4,7 @@ Entry points: :func:`scan` (a whole set of entries and references), :class:`Simi
 with :func:`check` (one new text against a persisted index), :func:`compare` (two texts).
 """
 
-from contest.similarity.engine import check, compare, scan
+from contest.similarity.engine import build_index, check, compare, scan, scan_index
 from contest.similarity.index import Fingerprint, SimilarityIndex, fingerprint
 from contest.similarity.model import (
     Config,
@@ -32,8 +32,10 @@ __all__ = [
     "ScanResult",
     "SimilarityError",
     "SimilarityIndex",
+    "build_index",
     "check",
     "compare",
     "fingerprint",
     "scan",
+    "scan_index",
 ]

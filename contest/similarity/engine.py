@@ -2,7 +2,8 @@
 
 Flow: fingerprint every entry into a :class:`SimilarityIndex`, self-join the postings for
 candidate pairs, verify each candidate by aligning syllable ids, then add up per document the
-union of its copied and quoted passages.
+union of its copied and quoted passages. Shingles common in the corpus (the index's document
+frequency above ``Config.common_limit``) make no candidate and no passage on their own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from contest.similarity.fingerprint import shingles
 from contest.similarity.index import Fingerprint, SimilarityIndex, fingerprint
 from contest.similarity.model import (
     Config,
@@ -25,7 +27,7 @@ from contest.similarity.model import (
 from contest.similarity.normalise import Tokens, tokenise
 from contest.similarity.verify import align, coverage, quote_mask
 
-__all__ = ["check", "compare", "scan"]
+__all__ = ["build_index", "check", "compare", "scan", "scan_index"]
 
 _QUOTED_SHARE = 0.8  # a passage at least this much inside quotation marks is a quotation
 
@@ -39,6 +41,16 @@ class _Side:
         self.name = name
         self.tokens: Tokens = tokenise(text)
         self.quoted = quote_mask(self.tokens.text, self.tokens.starts)
+        self._rare: dict[int, np.ndarray] = {}
+        self.refspans: list[tuple[int, int]] = []  # syllable spans matching a reference
+
+    def rare(self, index: SimilarityIndex, limit: int, extra: int) -> np.ndarray:
+        """Per shingle start: is the shingle uncommon (``extra`` entries beyond the index)?"""
+        mask = self._rare.get(limit)
+        if mask is None:
+            hashes = shingles(self.tokens.ids, index.config.shingle)
+            mask = self._rare[limit] = index.df(hashes) + extra <= limit
+        return mask
 
 
 def _pair_match(a: _Side, b: _Side, b_label: str, kind: str, blocks) -> PairMatch:
@@ -61,8 +73,19 @@ def _pair_match(a: _Side, b: _Side, b_label: str, kind: str, blocks) -> PairMatc
     )
 
 
-def _verify(a: _Side, b: _Side, *, reference: bool, config: Config) -> list[tuple[PairMatch, list]]:
-    """Align a with b; return up to two matches (copy, quotation) with their syllable blocks."""
+def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    """Is at least half of [start, end) covered by ``spans`` (assumed not to overlap much)?"""
+    covered = sum(max(0, min(end, e) - max(start, s)) for s, e in spans)
+    return 2 * covered >= end - start
+
+
+def _verify(
+    a: _Side, b: _Side, *, reference: bool, config: Config, rare: np.ndarray | None = None
+) -> list[tuple[PairMatch, list]]:
+    """Align a with b; return up to two matches (copy, quotation) with their syllable blocks.
+
+    ``rare`` marks a's uncommon shingles (None: no corpus, all count).
+    """
     blocks = align(
         a.tokens.ids,
         b.tokens.ids,
@@ -70,13 +93,24 @@ def _verify(a: _Side, b: _Side, *, reference: bool, config: Config) -> list[tupl
         max_gap=config.max_gap,
         min_passage=config.min_passage,
         shingle=config.shingle,
+        rare=rare,
+        min_rare=config.min_rare,
+        max_windows=config.max_windows,
     )
     copied, quoted = [], []
     for p in blocks:
         in_a = float(np.mean(a.quoted[p.a_start : p.a_end])) >= _QUOTED_SHARE
-        # Between two entries it is a quotation only when both put it in quotation marks.
-        in_b = reference or float(np.mean(b.quoted[p.b_start : p.b_end])) >= _QUOTED_SHARE
-        (quoted if config.quotation_exempt and in_a and in_b else copied).append(p)
+        if reference:
+            is_quote = in_a
+        else:
+            # Between two entries: a quotation when both put it in quotation marks, or when one
+            # quotes it and it is a reference's text (both drew on the same source).
+            in_b = float(np.mean(b.quoted[p.b_start : p.b_end])) >= _QUOTED_SHARE
+            from_ref = _inside(p.a_start, p.a_end, a.refspans) or _inside(
+                p.b_start, p.b_end, b.refspans
+            )
+            is_quote = (in_a and in_b) or ((in_a or in_b) and from_ref)
+        (quoted if config.quotation_exempt and is_quote else copied).append(p)
     label = f"ref:{b.name}" if reference else b.name
     out = []
     for kind, group in (("copy", copied), ("quotation", quoted)):
@@ -130,31 +164,64 @@ def scan(
     (or "empty") and not compared. DuplicateNameError if two entries share a name.
     ``progress(done, total)`` is called while indexing and while verifying.
     """
+    index = build_index(documents, references, config=config, progress=progress)
+    return scan_index(index, progress=progress)
+
+
+def build_index(
+    documents: Iterable[Doc],
+    references: Iterable[Doc] = (),
+    *,
+    config: Config = Config(),
+    progress: Progress | None = None,
+) -> SimilarityIndex:
+    """Fingerprint entries (streamed: any iterable) and references into a new index.
+
+    DuplicateNameError if two entries share a name; ``progress(done, total)`` while indexing.
+    """
     index = SimilarityIndex(config)
     for ref in references:
         index.add_reference(ref)
     total = len(documents) if hasattr(documents, "__len__") else 0
-    order: list[str] = []
     for i, doc in enumerate(documents, 1):
         if doc.name in index:
             raise DuplicateNameError(name=doc.name)
         index.add(doc)
-        order.append(doc.name)
         if progress is not None and (i % 256 == 0 or i == total):
             progress(i, max(total, i))
+    return index
+
+
+def scan_index(index: SimilarityIndex, *, progress: Progress | None = None) -> ScanResult:
+    """Compare every entry of ``index`` with the others and with its references (see scan)."""
+    config = index.config
+    order = index.names()
     n = len(order)
     tasks = [(a, b, False) for a, b, _ in index.candidate_pairs()]
     tasks += [(a, r, True) for a, r, _ in index.reference_pairs()]
-    tasks.sort(key=lambda t: (t[0], t[2], t[1]))
-    entries = _SideCache(lambda name: _Side(name, index.text(name)))
+    # References first, so that each entry knows which of its passages are a reference's text.
+    tasks.sort(key=lambda t: (not t[2], t[0], t[1]))
+    refspans: dict[str, list[tuple[int, int]]] = {}
+
+    def load(name: str) -> _Side:
+        side = _Side(name, index.text(name))
+        side.refspans = refspans.get(name, [])
+        return side
+
+    entries = _SideCache(load)
     refs = _SideCache(lambda name: _Side(name, index.reference_text(name)), size=64)
     spans: dict[str, dict[str, list[tuple[int, int]]]] = {}
     pairs: list[PairMatch] = []
+    limits = (index.common_limit(), config.ref_limit(n))
     for j, (a_name, b_name, is_ref) in enumerate(tasks, 1):
         a = entries.get(a_name)
         b = refs.get(b_name) if is_ref else entries.get(b_name)
-        for match, blocks in _verify(a, b, reference=is_ref, config=config):
+        rare = a.rare(index, limits[is_ref], 0)
+        for match, blocks in _verify(a, b, reference=is_ref, config=config, rare=rare):
             pairs.append(match)
+            if is_ref:
+                a.refspans.extend((p.a_start, p.a_end) for p in blocks)
+                refspans[a_name] = a.refspans
             spans.setdefault(a_name, {}).setdefault(match.kind, []).extend(
                 (p.a_start, p.a_end) for p in blocks
             )
@@ -195,11 +262,18 @@ def check(index: SimilarityIndex, doc: Doc, *, fp: Fingerprint | None = None) ->
         return []
     side = _Side(doc.name, fp.text)
     out: list[PairMatch] = []
-    for name, _ in index.candidates(fp, exclude=doc.name):
-        other = _Side(name, index.text(name))
-        out.extend(m for m, _ in _verify(side, other, reference=False, config=config))
+    # The query is not in the index: its shingles count one entry more than the table says.
+    extra = 0 if doc.name in index else 1
+    n = len(index) + extra
     for ref, _ in index.reference_candidates(fp):
         other = _Side(ref, index.reference_text(ref))
-        out.extend(m for m, _ in _verify(side, other, reference=True, config=config))
+        rare = side.rare(index, config.ref_limit(n), extra)
+        for m, blocks in _verify(side, other, reference=True, config=config, rare=rare):
+            out.append(m)
+            side.refspans.extend((p.a_start, p.a_end) for p in blocks)
+    for name, _ in index.candidates(fp, exclude=doc.name):
+        other = _Side(name, index.text(name))
+        rare = side.rare(index, config.common_limit(n), extra)
+        out.extend(m for m, _ in _verify(side, other, reference=False, config=config, rare=rare))
     out.sort(key=lambda p: (-p.score, p.b, p.kind))
     return out

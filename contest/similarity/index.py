@@ -4,8 +4,12 @@ Postings live in two numpy arrays sorted by hash (hash, document slot), so a loo
 binary search and a whole-corpus self-join is a sort plus a scan: cost close to linear in the
 corpus (MEASURED.md: a dict of lists is 10x slower and 4x bigger). New documents go to a small
 pending run that is merged in when it grows; removed documents are masked, then compacted.
-Shingles found in more than ``max_df`` documents (stock phrases, passages everybody quotes)
-are skipped, so they cannot flood the candidates.
+A document-frequency table counts, for *every* shingle (not only the sampled ones), how many
+entries hold it: 2**df_bits saturating counters addressed by the hash's high bits (a one-row
+count-min sketch; collisions only over-count, by about distinct shingles / table size, i.e. a
+few units at 100,000 essays against a limit of 50). Shingles above ``Config.common_limit``
+(stock phrases of the genre, passages many entries quote) neither make candidates nor count,
+alone, as a copied passage.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from .normalise import syllable_ids
 
 __all__ = ["Fingerprint", "SimilarityIndex", "fingerprint"]
 
-_FORMAT = 1
+_FORMAT = 2
+_SATURATED = np.iinfo(np.uint16).max
 _EMPTY_H = np.empty(0, dtype=np.uint64)
 _EMPTY_I = np.empty(0, dtype=np.int64)
 
@@ -85,6 +90,30 @@ class SimilarityIndex:
         self._ref_words: list[int] = []
         self._rh, self._rr, self._rdf = _EMPTY_H, _EMPTY_I, _EMPTY_I
         self._refhits: list[np.ndarray | None] = []
+        self._shift = np.uint64(64 - config.df_bits)
+        self._df = np.zeros(1 << config.df_bits, dtype=np.uint16)  # calloc: pages on first use
+
+    # --- document frequency ----------------------------------------------------------------
+
+    def _buckets(self, hashes: np.ndarray) -> np.ndarray:
+        b = (hashes >> self._shift).astype(np.int64)
+        return np.unique(b)  # one count per document even if two shingles share a counter
+
+    def _count(self, hashes: np.ndarray, step: int) -> None:
+        b = self._buckets(hashes)
+        cur = self._df[b]
+        if step > 0:
+            self._df[b] = np.where(cur < _SATURATED, cur + 1, cur)
+        else:  # a saturated counter no longer knows its count: it stays saturated
+            self._df[b] = np.where((cur > 0) & (cur < _SATURATED), cur - 1, cur)
+
+    def df(self, hashes: np.ndarray) -> np.ndarray:
+        """Return, per shingle hash, how many indexed entries hold it (an upper bound)."""
+        return self._df[(hashes >> self._shift).astype(np.int64)]
+
+    def common_limit(self, extra: int = 0) -> int:
+        """Return the uncommon-shingle limit for this index (plus ``extra`` entries)."""
+        return self.config.common_limit(len(self._slot) + extra)
 
     # --- entries ---------------------------------------------------------------------------
 
@@ -120,6 +149,7 @@ class SimilarityIndex:
         if fp.words < self.config.min_syllables:
             self._refhits.append(None)
             return
+        self._count(fp.shingles, 1)
         self._ph.append(fp.sampled)
         self._pd.append(np.full(len(fp.sampled), slot, dtype=np.int64))
         self._pending += len(fp.sampled)
@@ -136,10 +166,14 @@ class SimilarityIndex:
         if slot is None:
             return
         self._alive[slot] = False
+        blob = self._texts[slot]
         self._texts[slot] = None
         hits = self._refhits[slot]
         if hits is not None:
             np.subtract.at(self._rdf, hits, 1)
+            self._count(
+                fingerprint(zlib.decompress(blob).decode("utf-8"), self.config).shingles, -1
+            )
         self._refhits[slot] = None
         self._dead += 1
         if self._dead > max(64, len(self._slot) // 4):
@@ -193,7 +227,7 @@ class SimilarityIndex:
             hi = np.searchsorted(h, fp.sampled, "right")
             dfs += hi - lo
             bounds.append((lo, hi))
-        rare = dfs + 1 <= self.config.max_df  # +1: the query itself would be one more
+        rare = dfs + 1 <= self.common_limit(1)  # +1: the query itself would be one more
         found = [
             d[_expand(lo[rare], hi[rare])] for (_, d), (lo, hi) in zip(runs, bounds, strict=True)
         ]
@@ -221,11 +255,12 @@ class SimilarityIndex:
         starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
         sizes = np.diff(np.r_[starts, len(h)])
         group = np.repeat(np.arange(len(starts)), sizes)
-        keep = ((sizes >= 2) & (sizes <= self.config.max_df))[group]
+        limit = self.common_limit()
+        keep = ((sizes >= 2) & (sizes <= limit))[group]
         d, group = d[keep], group[keep]
         n = np.int64(len(self._names))
         keys = []
-        for off in range(1, self.config.max_df):
+        for off in range(1, limit):
             if off >= len(d):
                 break
             same = group[off:] == group[:-off]
@@ -299,7 +334,7 @@ class SimilarityIndex:
         return self._ref_words[self._ref_names.index(name)]
 
     def _ref_count(self, hits: np.ndarray, extra: int) -> list[tuple[str, int]]:
-        hits = hits[self._rdf[hits] + extra <= self.config.max_df]
+        hits = hits[self._rdf[hits] + extra <= self.config.ref_limit(len(self._slot) + extra)]
         refs, counts = np.unique(self._rr[hits], return_counts=True)
         keep = counts >= self.config.min_shared_ref
         return [(self._ref_names[r], int(c)) for r, c in zip(refs[keep], counts[keep], strict=True)]
@@ -355,6 +390,8 @@ class SimilarityIndex:
             rh=self._rh,
             rr=self._rr,
             rdf=self._rdf,
+            df_at=np.flatnonzero(self._df).astype(np.uint32),
+            df_val=self._df[self._df > 0],
         )
         return buf.getvalue()
 
@@ -386,6 +423,7 @@ class SimilarityIndex:
             index._ref_texts = _split(z["ref_texts"].tobytes(), z["ref_len"])
             index._ref_words = z["ref_words"].tolist()
             index._rh, index._rr, index._rdf = z["rh"], z["rr"], z["rdf"]
+            index._df[z["df_at"].astype(np.int64)] = z["df_val"]
             return index
         except IndexFormatError:
             raise

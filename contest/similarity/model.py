@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 __all__ = [
@@ -78,11 +79,20 @@ class Config:
 
     shingle: int = 5  # syllables per shingle
     sample: int = 16  # keep 1 shingle in `sample` (power of two) in the entry index
-    max_df: int = 50  # shingles found in more documents are stock phrases: ignored
-    min_shared: int = 3  # sampled fingerprints two entries must share to be compared
-    min_shared_ref: int = 8  # full shingles an entry must share with a reference
+    # A shingle is "common" (a stock phrase of the genre) when found in more entries than
+    # min(max_df, max(df_floor, df_share * entries)): common shingles neither make candidates
+    # nor, alone, a copied passage. The cap bounds the self-join (pairs grow as df squared).
+    max_df: int = 50
+    df_floor: int = 10  # a source copied by up to this many entries is still found
+    df_share: float = 0.005
+    ref_df_share: float = 0.02  # references: shingles in up to 2% of entries still count
+    df_bits: int = 26  # document-frequency table of all shingles: 2**df_bits counters
+    min_shared: int = 5  # sampled uncommon fingerprints two entries must share to be compared
+    min_shared_ref: int = 8  # full uncommon shingles an entry must share with a reference
+    min_rare: int = 3  # uncommon shared shingles a passage needs to count as copied
+    max_windows: int = 4000  # alignment windows per pair (bounds a 5 MB text)
     min_block: int = 3  # exact runs shorter than this are chance
-    max_gap: int = 3  # edited syllables bridged inside one passage
+    max_gap: int = 6  # edited syllables bridged inside one passage (10% edits: runs of ~9)
     min_passage: int = 8  # shortest passage reported, in matched syllables
     min_syllables: int = 50  # shorter texts are reported but not compared
     report_min: float = 0.02  # pairs whose score is below this are not reported
@@ -91,18 +101,30 @@ class Config:
     quotation_exempt: bool = True
 
     def __post_init__(self) -> None:
-        ints = ("shingle", "sample", "max_df", "min_shared", "min_shared_ref", "min_block",
-                "max_gap", "min_passage", "min_syllables")  # fmt: skip
+        ints = ("shingle", "sample", "max_df", "df_floor", "df_bits", "min_shared",
+                "min_shared_ref", "min_rare", "max_windows", "min_block", "max_gap",
+                "min_passage", "min_syllables")  # fmt: skip
         for name in ints:
             value = getattr(self, name)
             if not isinstance(value, int) or value < (0 if name == "max_gap" else 1):
                 raise ConfigError(field=name, value=value)
         if self.sample & (self.sample - 1):
             raise ConfigError(field="sample", value=self.sample)
+        if self.df_bits > 32:
+            raise ConfigError(field="df_bits", value=self.df_bits)
         for name, value in [("default_threshold", self.default_threshold),
+                            ("df_share", self.df_share), ("ref_df_share", self.ref_df_share),
                             ("report_min", self.report_min), *self.thresholds.items()]:  # fmt: skip
             if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
                 raise ConfigError(field=name, value=value)
+
+    def common_limit(self, entries: int) -> int:
+        """Return the largest entry count of an uncommon shingle in a corpus of ``entries``."""
+        return min(self.max_df, max(self.df_floor, math.ceil(self.df_share * entries)))
+
+    def ref_limit(self, entries: int) -> int:
+        """Return the largest entry count of a reference shingle that still counts."""
+        return max(self.common_limit(entries), math.ceil(self.ref_df_share * entries))
 
     def threshold(self, category: str | None) -> float:
         """Return the overlap threshold that flags a document of ``category``."""

@@ -4,7 +4,9 @@ A single LCS over two whole essays routes around short passages that sit at diff
 in the two texts (the LCS prefers many chance matches along the diagonal). So alignment is
 local: exact 5-syllable shingles shared by both texts give seeds; seeds on the same diagonal
 and close together form a window; rapidfuzz aligns each window; the matching runs are merged.
-Reordered sentences simply give windows on different diagonals.
+Reordered sentences simply give windows on different diagonals. A passage counts only if it
+holds at least ``min_rare`` shared shingles that are uncommon in the corpus: two essays that
+share only the genre's stock phrases share no passage.
 """
 
 from __future__ import annotations
@@ -86,12 +88,17 @@ def align(
     shingle: int = 5,
     max_hits: int = 8,
     pad: int = 12,
+    rare: np.ndarray | None = None,
+    min_rare: int = 1,
+    max_windows: int = 4000,
 ) -> list[Block]:
     """Return the passages shared by two id sequences, sorted by position in ``a``.
 
     Exact runs shorter than ``min_block`` are ignored (chance agreement on common syllables);
     runs separated by at most ``max_gap`` syllables on both sides are merged (light edits);
-    a merged passage is kept only if one exact run in it has at least ``min_passage`` syllables.
+    a merged passage is kept only if one exact run in it has at least ``min_passage`` syllables
+    and it contains ``min_rare`` shared shingles whose start ``i`` has ``rare[i]`` true (``rare``
+    None: every shingle is uncommon). At most ``max_windows`` windows, the densest, are aligned.
     """
     seeds = _seeds(a_ids, b_ids, shingle, max_hits)
     if not len(seeds):
@@ -103,6 +110,9 @@ def align(
     cut = np.r_[True, (diag[1:] != diag[:-1]) | (np.diff(seeds[:, 0]) > 2 * shingle + max_gap)]
     starts = np.flatnonzero(cut)
     ends = np.r_[starts[1:], len(seeds)]
+    if len(starts) > max_windows:  # a huge text: align the windows with the most seeds
+        top = np.sort(np.argsort(starts - ends, kind="stable")[:max_windows])
+        starts, ends = starts[top], ends[top]
     a_list, b_list = a_ids.tolist(), b_ids.tolist()
     raw: list[tuple[int, int, int]] = []
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
@@ -114,6 +124,15 @@ def align(
             if m.size >= min_block:
                 raw.append((a0 + m.a, b0 + m.b, m.size))
     found = _merge(raw, max_gap, min_passage)
+    if rare is not None and found:
+        hits = np.unique(seeds[rare[seeds[:, 0]], 0])
+        found = [
+            p
+            for p in found
+            if np.searchsorted(hits, p.a_end - shingle, "right")
+            - np.searchsorted(hits, p.a_start, "left")
+            >= min_rare
+        ]
     found.sort(key=lambda p: (p.a_start, p.b_start))
     return found
 
