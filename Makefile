@@ -27,6 +27,7 @@ i18n-extract: $(STAMP)
 run: $(STAMP) translations
 	$(FLASK) db-upgrade
 	$(FLASK) ensure-admin
+	$(FLASK) files sweep >/dev/null
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 demo: $(STAMP) translations

@@ -69,12 +69,13 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from contest.views import admin, auth_views, contestant, public
+    from contest.views import admin, auth_views, contestant, public, secretariat
 
     app.register_blueprint(public.bp)
     app.register_blueprint(contestant.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(secretariat.bp)
 
 
 def _register_cli(app: Flask) -> None:

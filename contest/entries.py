@@ -885,3 +885,32 @@ def mark_reviewed(session: Session, *, entry: Entry, actor: User) -> None:
     entry.redactions_reviewed = True
     session.flush()
     record(session, actor=actor, action="redaction.reviewed", contest=entry.contest, obj=entry)
+
+
+def disqualify_entry(session: Session, *, entry: Entry, reason: str, actor: User) -> None:
+    """Rule breaches found at screening (author details in the work, copying...)."""
+    if not reason.strip():
+        raise _problem(
+            "reason_missing",
+            "Hãy ghi lý do loại tác phẩm.",
+            "Write the reason for disqualifying the entry.",
+            field="reason",
+        )
+    if entry.status != EntryStatus.submitted:
+        raise _problem(
+            "not_submitted",
+            "Chỉ loại được tác phẩm đã nộp.",
+            "Only a submitted entry can be disqualified.",
+        )
+    entry.status = EntryStatus.disqualified
+    entry.disqualified_reason = reason.strip()
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="entry.disqualify",
+        contest=entry.contest,
+        obj=entry,
+        before={"status": "submitted"},
+        after={"status": "disqualified", "reason": reason.strip()},
+    )

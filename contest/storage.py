@@ -39,6 +39,7 @@ class FileStore:
     def put(self, session: Session, data: bytes) -> str:
         """Store `data` as part of `session`'s transaction; return its SHA-256."""
         digest = hashlib.sha256(data).hexdigest()
+        session.connection()  # make sure a transaction is open: its rollback removes the file
         final = self.path_for(digest)
         if final.exists():
             return digest  # same content already stored (and owned by some row)

@@ -52,6 +52,15 @@ EXPECTED: dict[str, tuple[str, dict[str, object]]] = {
     "entries.replace_file": ("POST", OWNER_ONLY),
     "entries.edit": ("GET", OWNER_ONLY),
     "entries.withdraw": ("POST", OWNER_ONLY),
+    "secretariat.overview": ("GET", BACK_OFFICE),
+    "secretariat.entry_list": ("GET", BACK_OFFICE),
+    "secretariat.entry_detail": ("GET", BACK_OFFICE),
+    "secretariat.redactions": ("GET", BACK_OFFICE),
+    "secretariat.release": ("POST", BACK_OFFICE),
+    "secretariat.disqualify": ("POST", BACK_OFFICE),
+    "secretariat.import_template": ("GET", BACK_OFFICE),
+    "secretariat.import_batch": ("GET", BACK_OFFICE),
+    "secretariat.import_confirm": ("POST", BACK_OFFICE),
 }
 
 
@@ -81,6 +90,8 @@ def _url(app, endpoint, contest, session, entry=None):
     values = {}
     if "slug" in rule.arguments:
         values["slug"] = contest.slug
+    if "entry_id" in rule.arguments:
+        values["entry_id"] = entry.id
     if "receipt" in rule.arguments:
         values["receipt"] = entry.receipt_no
     if "membership_id" in rule.arguments:

@@ -1,0 +1,169 @@
+"""The secretariat's bulk import: plan (dry run) and the all-or-nothing import itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contest import batch
+from contest.entries import AuthorInput, Upload, create_entry
+from contest.extract import Extracted
+from contest.models import Contest, Entry, EntryStatus, ImportBatch, User
+from contest.problems import Problem, ProblemError
+from contest.services import record
+from contest.storage import FileStore
+from contest.vault import Vault
+
+MIB = 1024 * 1024
+
+
+def contest_limits(contest: Contest) -> batch.ContestLimits:
+    return batch.ContestLimits.with_categories(
+        [batch.CategoryInfo(code=c.code, name=c.name, kind=c.kind) for c in contest.categories],
+        min_words=contest.min_words,
+        max_words=contest.max_words,
+        max_coauthors=contest.max_coauthors,
+        max_media_coauthors=contest.max_media_coauthors,
+        allowed_file_types=tuple(contest.allowed_file_types),
+        max_file_bytes=contest.max_file_mb * MIB,
+        max_entries_per_author=contest.max_entries_per_author,
+        max_media_entries_per_author=contest.max_media_entries_per_author,
+    )
+
+
+def existing_fingerprints(session: Session, contest: Contest) -> dict[str, str]:
+    rows = session.execute(
+        select(Entry.fingerprint, Entry.receipt_no).where(
+            Entry.contest_id == contest.id, Entry.status != EntryStatus.withdrawn
+        )
+    )
+    return {fp: receipt for fp, receipt in rows}
+
+
+def plan_import(
+    session: Session,
+    *,
+    contest: Contest,
+    zip_bytes: bytes,
+    manifest_bytes: bytes | None = None,
+    manifest_name: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> batch.BatchPlan:
+    """The dry run: nothing is written."""
+    plan = batch.plan_batch(
+        zip_bytes,
+        limits=contest_limits(contest),
+        existing_fingerprints=existing_fingerprints(session, contest),
+        manifest_bytes=manifest_bytes,
+        manifest_name=manifest_name,
+        progress=progress,
+    )
+    previous = session.scalar(
+        select(ImportBatch).where(
+            ImportBatch.contest_id == contest.id, ImportBatch.sha256 == plan.batch_sha256
+        )
+    )
+    if previous is not None:
+        plan.problems.append(
+            Problem(
+                "batch_already_imported",
+                "Lô này đã được nhập lúc {at}: không tạo lại gì.",
+                "This batch was already imported at {at}: nothing is created again.",
+                {"at": previous.created_at.strftime("%d/%m/%Y %H:%M UTC")},
+            )
+        )
+    return plan
+
+
+def _author(a: batch.AuthorRow) -> AuthorInput:
+    birth = a.birth_date
+    if birth is None and a.birth_year:
+        birth = date(a.birth_year, 1, 1)
+    return AuthorInput(
+        full_name=a.full_name,
+        birth_date=birth,
+        position=a.position,
+        unit=a.unit,
+        address=a.address,
+        phone=a.phone,
+        email=a.email,
+        id_number=a.id_number,
+    )
+
+
+def import_plan(
+    session: Session,
+    *,
+    vault: Vault,
+    store: FileStore,
+    contest: Contest,
+    plan: batch.BatchPlan,
+    actor: User | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportBatch:
+    """Create every planned entry, or none: refuses a plan with any problem. The caller
+    commits once at the end, so a failure halfway leaves nothing (files included)."""
+    if not plan.ok:
+        problems = list(plan.problems) or [
+            Problem(
+                "batch_has_problems",
+                "Lô còn lỗi ở {n} dòng: hãy sửa rồi nhập lại. Không có gì được tạo.",
+                "The batch still has problems in {n} rows: fix them and import again. Nothing was created.",
+                {"n": sum(1 for e in plan.entries if not e.ok)},
+            )
+        ]
+        raise ProblemError(problems)
+    categories = {c.code: c for c in contest.categories}
+    total = len(plan.entries)
+    for i, p in enumerate(plan.entries, start=1):
+        ex = Extracted(
+            text=p.text or "",
+            words=p.words or 0,
+            format=p.format or "txt",
+            metadata=dict(p.metadata),
+            hidden_text=list(p.hidden_text),
+            warnings=list(p.warnings),
+        )
+        media = Upload(p.media_bytes, p.media_name or "") if p.media_bytes else None
+        entry = create_entry(
+            session,
+            vault=vault,
+            store=store,
+            contest=contest,
+            category=categories[p.category_code],
+            owner=None,
+            title=p.title,
+            pen_name=p.pen_name,
+            authors=[_author(a) for a in p.authors],
+            document=Upload(p.file_bytes or b"", p.file_name),
+            media=media,
+            source="import",
+            actor=actor,
+            extracted=ex,
+            check_deadline=False,
+        )
+        entry.status = EntryStatus.submitted  # it arrived on paper or by e-mail in time
+        entry.submitted_at = entry.created_at
+        if progress:
+            progress(i, total)
+    row = ImportBatch(
+        contest_id=contest.id,
+        sha256=plan.batch_sha256,
+        created_by=actor.id if actor else None,
+        entries_created=total,
+        report=plan.summary(),
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="entries.import",
+        contest=contest,
+        obj=row,
+        after={"entries": total, "sha256": plan.batch_sha256},
+    )
+    return row
