@@ -39,7 +39,7 @@ def _rss_mb() -> float:
 
 
 def _progress(done: int, total: int) -> None:
-    if done == total or done % 16384 == 0:
+    if done % 16384 == 0:
         print(f"  ... {done}/{total}", file=sys.stderr, flush=True)
 
 

@@ -50,8 +50,14 @@ def fingerprint(text: str, config: Config) -> Fingerprint:
     """Return the fingerprint of ``text`` under ``config`` (shingle length and sampling)."""
     text = nfc(text)
     ids = syllable_ids(text)
-    uniq = np.unique(shingles(ids, config.shingle))
+    uniq = _sorted_unique(shingles(ids, config.shingle))
     return Fingerprint(text, len(ids), uniq, uniq[sample(uniq, config.sample)])
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique for short arrays: a plain sort and a neighbour test (no hash table)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
 def _expand(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -97,7 +103,7 @@ class SimilarityIndex:
 
     def _buckets(self, hashes: np.ndarray) -> np.ndarray:
         b = (hashes >> self._shift).astype(np.int64)
-        return np.unique(b)  # one count per document even if two shingles share a counter
+        return _sorted_unique(b)  # one count per document even if two shingles share a counter
 
     def _count(self, hashes: np.ndarray, step: int) -> None:
         b = self._buckets(hashes)

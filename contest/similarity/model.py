@@ -85,14 +85,14 @@ class Config:
     max_df: int = 50
     df_floor: int = 10  # a source copied by up to this many entries is still found
     df_share: float = 0.005
-    ref_df_share: float = 0.02  # references: shingles in up to 2% of entries still count
+    ref_df_share: float = 0.005  # references: shingles in up to 0.5% of entries (no cap) count
     df_bits: int = 26  # document-frequency table of all shingles: 2**df_bits counters
     min_shared: int = 5  # sampled uncommon fingerprints two entries must share to be compared
-    min_shared_ref: int = 8  # full uncommon shingles an entry must share with a reference
+    min_shared_ref: int = 12  # full uncommon shingles an entry must share with a reference
     min_rare: int = 3  # uncommon shared shingles a passage needs to count as copied
     max_windows: int = 4000  # alignment windows per pair (bounds a 5 MB text)
     min_block: int = 3  # exact runs shorter than this are chance
-    max_gap: int = 6  # edited syllables bridged inside one passage (10% edits: runs of ~9)
+    max_gap: int = 8  # edited syllables bridged inside one passage (10% edits: runs of ~9)
     min_passage: int = 8  # shortest passage reported, in matched syllables
     min_syllables: int = 50  # shorter texts are reported but not compared
     report_min: float = 0.02  # pairs whose score is below this are not reported

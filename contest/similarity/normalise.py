@@ -80,8 +80,11 @@ class Tokens:
 def tokenise(text: str) -> Tokens:
     """Return the syllables of ``nfc(text)`` with ids and character spans (for alignment)."""
     text = nfc(text)
-    matches = list(SYLLABLE_RE.finditer(text))
-    ids = np.fromiter((_IDS[m.group()] for m in matches), dtype=np.uint64, count=len(matches))
-    starts = np.fromiter((m.start() for m in matches), dtype=np.int64, count=len(matches))
-    ends = np.fromiter((m.end() for m in matches), dtype=np.int64, count=len(matches))
-    return Tokens(text, ids, starts, ends)
+    tokens = SYLLABLE_RE.findall(text)
+    ids = np.fromiter(map(_IDS.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    spans = np.fromiter(
+        (x for m in SYLLABLE_RE.finditer(text) for x in m.span()),
+        dtype=np.int64,
+        count=2 * len(tokens),
+    ).reshape(-1, 2)
+    return Tokens(text, ids, spans[:, 0].copy(), spans[:, 1].copy())

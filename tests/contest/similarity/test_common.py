@@ -21,7 +21,7 @@ def _with_stock(seed: int) -> str:
 def test_config_common_limit_grows_with_corpus_then_caps():
     cfg = Config()
     assert [cfg.common_limit(n) for n in (2, 1000, 4000, 10_000, 100_000)] == [10, 10, 20, 50, 50]
-    assert [cfg.ref_limit(n) for n in (1000, 100_000, 540_000)] == [20, 2000, 10800]
+    assert [cfg.ref_limit(n) for n in (1000, 100_000, 540_000)] == [10, 500, 2700]
 
 
 def test_scan_stock_passage_in_many_entries_flags_nobody():
