@@ -98,6 +98,8 @@ class SimilarityIndex:
         self._refhits: list[np.ndarray | None] = []
         self._shift = np.uint64(64 - config.df_bits)
         self._df = np.zeros(1 << config.df_bits, dtype=np.uint16)  # calloc: pages on first use
+        self._df_pending: list[np.ndarray] = []
+        self._df_pending_n = 0
 
     # --- document frequency ----------------------------------------------------------------
 
@@ -106,15 +108,32 @@ class SimilarityIndex:
         return _sorted_unique(b)  # one count per document even if two shingles share a counter
 
     def _count(self, hashes: np.ndarray, step: int) -> None:
-        b = self._buckets(hashes)
-        cur = self._df[b]
+        # Additions are batched: one sorted pass over many documents' counters touches the
+        # 128 MB table in address order, instead of ~2,500 cache misses per document.
         if step > 0:
-            self._df[b] = np.where(cur < _SATURATED, cur + 1, cur)
-        else:  # a saturated counter no longer knows its count: it stays saturated
-            self._df[b] = np.where((cur > 0) & (cur < _SATURATED), cur - 1, cur)
+            self._df_pending.append(self._buckets(hashes))
+            self._df_pending_n += len(self._df_pending[-1])
+            if self._df_pending_n > 4_000_000:
+                self._flush_df()
+            return
+        self._flush_df()
+        b = self._buckets(hashes)
+        cur = self._df[b]  # a saturated counter no longer knows its count: it stays saturated
+        self._df[b] = np.where((cur > 0) & (cur < _SATURATED), cur - 1, cur)
+
+    def _flush_df(self) -> None:
+        if not self._df_pending:
+            return
+        b = np.sort(np.concatenate(self._df_pending))
+        self._df_pending, self._df_pending_n = [], 0
+        starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+        counts = np.diff(np.r_[starts, len(b)])
+        at = b[starts]
+        self._df[at] = np.minimum(self._df[at] + counts, _SATURATED)
 
     def df(self, hashes: np.ndarray) -> np.ndarray:
         """Return, per shingle hash, how many indexed entries hold it (an upper bound)."""
+        self._flush_df()
         return self._df[(hashes >> self._shift).astype(np.int64)]
 
     def common_limit(self, extra: int = 0) -> int:
@@ -366,6 +385,7 @@ class SimilarityIndex:
     def to_bytes(self) -> bytes:
         """Serialise the index (config, entries, texts, postings, references) to bytes."""
         self._consolidate()
+        self._flush_df()
         live = [s for s, n in enumerate(self._names) if n is not None and self._slot.get(n) == s]
         remap = np.full(len(self._names) + 1, -1, dtype=np.int64)
         remap[live] = np.arange(len(live))
