@@ -48,3 +48,17 @@ def test_planted_corpus_has_every_kind_once():
     quote = next(p for p in c.truth if p.kind == "quotation")
     assert quote.b.startswith("ref:")
     assert "“" in c.docs[quote.a]
+
+
+def test_essay_shares_stock_phrases_but_mostly_own_wording():
+    # Real essays of one genre share its stock phrases, yet most 5-syllable runs are the
+    # writer's own: of one essay's shingles, 3-10% recur anywhere in 19 other essays
+    # (the first generator, built from stock phrases only, gave 12.7%).
+    from contest.similarity import Config, fingerprint
+
+    shingles = [
+        set(fingerprint(essay(random.Random(i), syllables=1000), Config()).shingles.tolist())
+        for i in range(20)
+    ]
+    shared = len(shingles[0] & set().union(*shingles[1:])) / len(shingles[0])
+    assert 0.03 <= shared <= 0.10
