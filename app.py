@@ -76,9 +76,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(secretariat.bp)
+    from judging.views import judge, manage
+
+    app.register_blueprint(judge.bp)
+    app.register_blueprint(manage.bp)
 
 
 def _register_cli(app: Flask) -> None:
     from contest import cli
+    from judging import cli as judging_cli
 
     cli.register(app)
+    judging_cli.register(app)

@@ -261,3 +261,18 @@ class ConfirmForm(FlaskForm):
 class WithdrawForm(FlaskForm):
     confirm = BooleanField(_l("Yes, withdraw this entry"), validators=[DataRequired(REQUIRED)])
     submit = SubmitField(_l("Withdraw"))
+
+
+class SetPasswordForm(FlaskForm):
+    new = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=MIN_LENGTH, message=_l("The password needs at least %(n)d characters.", n=MIN_LENGTH)),
+        ],
+    )
+    new2 = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(REQUIRED), EqualTo("new", _l("The two passwords differ."))],
+    )
+    submit = SubmitField(_l("Change password"))

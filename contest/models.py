@@ -160,6 +160,8 @@ class Contest(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: two administrators editing at once cannot silently overwrite.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Set once, by the audited reveal after results are finalised.
+    revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="contest", cascade="all, delete-orphan", order_by="Category.position"
@@ -409,3 +411,15 @@ class ImportBatch(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     entries_created: Mapped[int] = mapped_column(Integer, default=0)
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LoginToken(Base):
+    """A one-time sign-in link for an invited judge; only its hash is stored."""
+
+    __tablename__ = "login_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

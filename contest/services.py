@@ -3,8 +3,10 @@ request or CLI command that calls them commits (or rolls back on any exception).
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,6 +20,7 @@ from contest.models import (
     Contest,
     ContestState,
     Criterion,
+    LoginToken,
     Membership,
     StaffRole,
     User,
@@ -158,7 +161,9 @@ def create_user(
     user.set_profile(session.info["vault"], email=email, full_name=full_name.strip())
     session.flush()
     # The audit log names accounts by id only: it is not sealed.
-    record(session, actor=actor or user, action="user.create", obj=user, after={"is_admin": is_admin})
+    record(
+        session, actor=actor or user, action="user.create", obj=user, after={"is_admin": is_admin}
+    )
     return user
 
 
@@ -195,6 +200,17 @@ def change_password(session: Session, *, user: User, current: str, new: str) -> 
     user.must_change_password = False
     user.auth_version += 1  # signs out every other session of this user
     record(session, actor=user, action="user.password_change", obj=user)
+
+
+def set_password(session: Session, *, user: User, new: str) -> None:
+    """Set a password right after a one-time sign-in link (the old one was never known)."""
+    problems = _password_problems(new)
+    if problems:
+        raise ProblemError(problems)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.auth_version += 1
+    record(session, actor=user, action="user.password_set", obj=user)
 
 
 def ensure_admin(
@@ -262,6 +278,37 @@ def remove_membership(session: Session, *, actor: User, membership: Membership) 
     )
     session.delete(membership)
     session.flush()
+
+
+# --------------------------------------------------------------------------- one-time sign-in links
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_login_token(session: Session, *, user: User, hours: int = 72) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        LoginToken(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            expires_at=datetime.now(UTC) + timedelta(hours=hours),
+        )
+    )
+    session.flush()
+    return token
+
+
+def use_login_token(session: Session, token: str) -> User | None:
+    row = session.scalar(select(LoginToken).where(LoginToken.token_hash == _token_hash(token)))
+    now = datetime.now(UTC)
+    if row is None or row.used_at is not None or row.expires_at < now:
+        return None
+    row.used_at = now
+    user = session.get(User, row.user_id)
+    session.flush()
+    return user if user is not None and user.is_active_account else None
 
 
 # --------------------------------------------------------------------------- contests

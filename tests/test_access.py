@@ -22,6 +22,7 @@ ADMIN_ONLY = {
     "admin": OK,
 }
 BACK_OFFICE = {**ADMIN_ONLY, "secretary": OK}
+JUDGE_ONLY = {**ADMIN_ONLY, "judge": OK, "admin": FORBIDDEN}
 OWNER_ONLY = {**ADMIN_ONLY, "contestant": OK, "admin": FORBIDDEN}
 OWNER_OR_BACK_OFFICE = {**BACK_OFFICE, "contestant": OK}
 
@@ -61,6 +62,24 @@ EXPECTED: dict[str, tuple[str, dict[str, object]]] = {
     "secretariat.import_template": ("GET", BACK_OFFICE),
     "secretariat.import_batch": ("GET", BACK_OFFICE),
     "secretariat.import_confirm": ("POST", BACK_OFFICE),
+    "auth.login_link": ("GET", dict.fromkeys(ROLES, LOGIN)),  # an invalid link goes to sign-in
+    "auth.password_set": ("GET", SIGNED_IN),
+    "judge.home": ("GET", SIGNED_IN),
+    "judge.round_home": ("GET", JUDGE_ONLY),
+    "judge.conflicts": ("GET", JUDGE_ONLY),
+    "judge.read": ("GET", JUDGE_ONLY),
+    "judge.save_draft": ("POST", JUDGE_ONLY),
+    "judge.submit": ("POST", JUDGE_ONLY),
+    "judge.ask_reopen": ("POST", JUDGE_ONLY),
+    "manage_judging.rounds": ("GET", BACK_OFFICE),
+    "manage_judging.round_settings": ("GET", BACK_OFFICE),
+    "manage_judging.round_rubric": ("GET", BACK_OFFICE),
+    "manage_judging.judges": ("GET", BACK_OFFICE),
+    "manage_judging.assign": ("GET", BACK_OFFICE),
+    "manage_judging.progress": ("GET", BACK_OFFICE),
+    "manage_judging.reassign": ("POST", BACK_OFFICE),
+    "manage_judging.reopen": ("POST", BACK_OFFICE),
+    "manage_judging.override": ("POST", BACK_OFFICE),
 }
 
 
@@ -80,16 +99,54 @@ def world(factory):
         "admin": factory.user(email="qt@example.vn", admin=True),
     }
     users["entry"] = factory.entry(contest, owner=users["contestant"])
+    _judging_world(factory, contest, users)
     return contest, users
 
 
-def _url(app, endpoint, contest, session, entry=None):
+def _judging_world(factory, contest, users):
+    """Release the entry, create the rounds, seat the judge, assign: every route has a target."""
+    from contest import entries, services
+    from contest.models import User
+    from judging import services as js
+    from judging.models import Assignment, Score
+
+    app = factory.app
+    with app.extensions["db_session_factory"]() as s:
+        c = services.get_contest(s, contest.slug)
+        admin = s.get(User, users["admin"].id)
+        entries.release_entries(s, vault=app.extensions["vault"], contest=c, actor=admin)
+        rnd = js.ensure_default_rounds(s, contest=c, actor=admin)[0]
+        rnd.readings = 1
+        js.invite_judge(s, rnd=rnd, actor=admin, email=users["judge"].email, full_name="GK")
+        js.set_round_state(s, rnd=rnd, actor=admin, state="open")
+        js.apply_assignments(s, rnd=rnd, actor=admin)
+        a = s.query(Assignment).one()
+        s.add(Score(assignment=a, points={}, comment=""))
+        s.commit()
+        users["code"] = a.entry.secret_code
+        users["assignment_id"] = a.id
+        users["score_id"] = a.score.id
+        users["seat_id"] = rnd.seats[0].id
+
+
+def _url(app, endpoint, contest, session, entry=None, users=None):
     from contest.models import Membership
 
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     values = {}
     if "slug" in rule.arguments:
         values["slug"] = contest.slug
+    extra = {
+        "position": 1,
+        "code": (users or {}).get("code"),
+        "token": "not-a-valid-token",
+        "score_id": (users or {}).get("score_id"),
+        "assignment_id": (users or {}).get("assignment_id"),
+        "seat_id": (users or {}).get("seat_id"),
+    }
+    for k, v in extra.items():
+        if k in rule.arguments:
+            values[k] = v
     if "entry_id" in rule.arguments:
         values["entry_id"] = entry.id
     if "receipt" in rule.arguments:
@@ -119,14 +176,14 @@ def test_route_access_by_role(app, client, world, session, role):
         if endpoint == "entries.withdraw":
             continue  # checked last: it ends the entry's editable life
         expect = table[role]
-        url = _url(app, endpoint, contest, session, users["entry"])
+        url = _url(app, endpoint, contest, session, users["entry"], users)
         if method == "GET":
             resp = client.get(url)
         else:
             resp = client.post(url, data={"csrf_token": csrf_token(client, "/")})
         location = resp.headers.get("Location", "")
         if expect == LOGIN:
-            ok = resp.status_code == 302 and location.startswith("/login")
+            ok = resp.status_code in (302, 303) and location.startswith("/login")
         elif expect == FORBIDDEN:
             ok = resp.status_code == 403
         else:
@@ -146,7 +203,7 @@ def test_route_access_by_role(app, client, world, session, role):
                 data={"email": u.email, "password": u.password, "csrf_token": csrf_token(client)},
             )
     method, table = EXPECTED["entries.withdraw"]
-    url = _url(app, "entries.withdraw", contest, session, users["entry"])
+    url = _url(app, "entries.withdraw", contest, session, users["entry"], users)
     resp = client.post(url, data={"csrf_token": csrf_token(client, "/")})
     expect = table[role]
     code, location = resp.status_code, resp.headers.get("Location", "")

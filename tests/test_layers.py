@@ -19,6 +19,7 @@ PURE = [
     "contest/anonymise.py",
     "contest/vault.py",
     "contest/essaygen.py",
+    "contest/batch.py",
     "contest/similarity",
     "judging/assignment.py",
     "judging/aggregate.py",

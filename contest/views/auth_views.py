@@ -109,3 +109,37 @@ def password():
             return redirect(url_for("public.home"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status
+
+
+@bp.get("/login/link/<token>")
+@limiter.limit(_login_limit)
+def login_link(token: str):
+    """A one-time sign-in link given to an invited judge; it works once, then expires."""
+    user = services.use_login_token(db(), token)
+    if user is None:
+        flash(_("This sign-in link is used or expired. Ask the secretariat for a new one."), "error")
+        return redirect(url_for("auth.login")), 303
+    _start_session(user)
+    flash(_("Welcome. Choose a password now, so you can sign in again later."), "info")
+    return redirect(url_for("auth.password_set"))
+
+
+@bp.route("/account/set-password", methods=["GET", "POST"])
+@login_required
+def password_set():
+    """After a sign-in link: set a password without knowing the generated one."""
+    from contest.forms import SetPasswordForm
+
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.set_password(db(), user=user, new=form.new.data)
+        except ProblemError as e:
+            show_problems(form, e)
+        else:
+            _start_session(user)
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("judge.home"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form), status

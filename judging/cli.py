@@ -1,0 +1,64 @@
+"""Flask CLI commands of the judging side."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from contest import services as contest_services
+from contest.problems import cli_language
+from judging import services as js
+
+judging_cli = AppGroup("judging", help="Judging. / Chấm thi.")
+
+
+@judging_cli.command("assign")
+@click.option("--contest", "slug", required=True)
+@click.option(
+    "--round", "position", type=int, required=True, help="1 = sơ khảo, 2 = chung khảo, ..."
+)
+@click.option("--seed", type=int, default=None, help="Same seed, same assignment.")
+@click.option("--dry-run", is_flag=True, help="Show the plan; save nothing.")
+def assign(slug: str, position: int, seed: int | None, dry_run: bool):
+    """Assign entries to the round's judges (k readings each, no conflicts, balanced)."""
+    lang = cli_language()
+    vi = lang == "vi"
+    with current_app.extensions["db_session_factory"]() as s:
+        contest = contest_services.get_contest(s, slug)
+        if contest is None:
+            raise click.ClickException(
+                f"Không có cuộc thi “{slug}”." if vi else f"There is no contest “{slug}”."
+            )
+        rnd = js.get_round(s, contest, position)
+        if rnd is None:
+            raise click.ClickException(
+                f"Không có vòng {position}." if vi else f"There is no round {position}."
+            )
+        preview = (
+            js.preview_assignments(s, rnd=rnd, seed=seed)
+            if dry_run
+            else js.apply_assignments(s, rnd=rnd, actor=None, seed=seed)
+        )
+        if preview.plan is None:
+            s.rollback()
+            for p in preview.problems:
+                click.echo(p.message(lang), err=True)
+            raise click.ClickException(
+                "Không phân công được." if vi else "The assignment cannot be made."
+            )
+        summary = preview.plan.summary()
+        click.echo(
+            f"Thêm {len(preview.plan.add)}, bỏ {len(preview.plan.remove)} lượt chấm; tải mỗi giám khảo từ {summary['min_load']} đến {summary['max_load']}."
+            if vi
+            else f"Add {len(preview.plan.add)}, remove {len(preview.plan.remove)} readings; loads from {summary['min_load']} to {summary['max_load']}."
+        )
+        if dry_run:
+            s.rollback()
+            click.echo("(chạy thử: không lưu)" if vi else "(dry run: nothing saved)")
+            return
+        s.commit()
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(judging_cli)

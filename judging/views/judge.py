@@ -1,0 +1,263 @@
+"""The judges' pages: their rounds, their entries, the reading page with autosave, conflicts.
+
+Everything here receives only the anonymised view of an entry (code, category, redacted text,
+word count): never an Entry with its authors, files or metadata.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from contest import services as contest_services
+from contest.entries import anonymised_view
+from contest.problems import ProblemError
+from contest.views import locale, show_problems
+from contest.web import db
+from judging import permissions
+from judging import services as js
+from judging.models import RoundState, ScoreStatus
+
+bp = Blueprint("judge", __name__, url_prefix="/judge")
+
+
+class ActionForm(FlaskForm):
+    """Carries only the CSRF token."""
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    """Every judge page needs a signed-in user."""
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _round(slug: str, position: int):
+    contest = contest_services.get_contest(db(), slug)
+    if contest is None:
+        abort(404)
+    rnd = js.get_round(db(), contest, position)
+    if rnd is None or not js.is_seated(db(), rnd=rnd, judge=_me()):
+        abort(403)
+    return contest, rnd
+
+
+def _assignment(rnd, code: str):
+    a = js.assignment_for(db(), rnd=rnd, judge=_me(), code=code)
+    if a is None or not permissions.can_score(current_user, a):
+        # Another judge's entry, or no such code: the same answer, so codes cannot be probed.
+        abort(403)
+    return a
+
+
+@bp.get("/")
+def home():
+    rounds = js.judge_rounds(db(), _me())
+    return render_template("judging/judge_home.html", rounds=rounds)
+
+
+@bp.get("/<slug>/round/<int:position>/")
+def round_home(slug: str, position: int):
+    contest, rnd = _round(slug, position)
+    items = [
+        {
+            "code": a.entry.secret_code,
+            "category": a.entry.category.name,
+            "status": js.progress_status(a),
+            "total": a.score.total if a.score else None,
+        }
+        for a in js.judge_assignments(db(), rnd=rnd, judge=_me())
+    ]
+    done = sum(1 for i in items if i["status"] == "submitted")
+    return render_template(
+        "judging/judge_round.html", contest=contest, rnd=rnd, items=items, done=done
+    )
+
+
+def _score_payload(score, rnd) -> dict:
+    if score is None:
+        return {
+            "version": None,
+            "points": {},
+            "comment": "",
+            "status": "not_started",
+            "total": None,
+        }
+    return {
+        "version": score.version,
+        "points": score.points,
+        "comment": score.comment,
+        "status": score.status.value,
+        "total": score.total,
+    }
+
+
+@bp.get("/<slug>/round/<int:position>/entries/<code>")
+def read(slug: str, position: int, code: str):
+    contest, rnd = _round(slug, position)
+    a = _assignment(rnd, code)
+    view = anonymised_view(a.entry)
+    codes = [x.entry.secret_code for x in js.judge_assignments(db(), rnd=rnd, judge=_me())]
+    i = codes.index(code)
+    return render_template(
+        "judging/read.html",
+        contest=contest,
+        rnd=rnd,
+        entry=view,
+        paragraphs=[p for p in view.text.split("\n\n") if p.strip()],
+        criteria=rnd.criteria,
+        score=_score_payload(a.score, rnd),
+        locked=a.score is not None and a.score.status == ScoreStatus.submitted,
+        open_round=rnd.state == RoundState.open,
+        next_code=codes[i + 1] if i + 1 < len(codes) else None,
+        prev_code=codes[i - 1] if i > 0 else None,
+        form=ActionForm(),
+    )
+
+
+def _raw_points(rnd) -> dict:
+    return {str(c.id): request.form.get(f"points-{c.id}") for c in rnd.criteria}
+
+
+def _version() -> int | None:
+    try:
+        v = request.form.get("version")
+        return int(v) if v not in (None, "", "null") else None
+    except ValueError:
+        return None
+
+
+@bp.post("/<slug>/round/<int:position>/entries/<code>/draft")
+def save_draft(slug: str, position: int, code: str):
+    """Autosave (JSON answer). 409 with the newer score when another tab saved first."""
+    contest, rnd = _round(slug, position)
+    a = _assignment(rnd, code)
+    try:
+        score = js.save_draft(
+            db(),
+            assignment=a,
+            raw_points=_raw_points(rnd),
+            comment=request.form.get("comment", ""),
+            expected_version=_version(),
+            actor=_me(),
+        )
+    except js.StaleScore as e:
+        return jsonify(
+            {
+                "error": "stale",
+                "message": e.messages(locale())[0],
+                "score": _score_payload(e.score, rnd),
+            }
+        ), 409
+    except ProblemError as e:
+        return jsonify(
+            {
+                "error": e.problems[0].code,
+                "message": " ".join(e.messages(locale())),
+                "fields": {p.field: p.message(locale()) for p in e.problems if p.field},
+            }
+        ), 422
+    return jsonify({"ok": True, "score": _score_payload(score, rnd)})
+
+
+@bp.post("/<slug>/round/<int:position>/entries/<code>/submit")
+def submit(slug: str, position: int, code: str):
+    contest, rnd = _round(slug, position)
+    a = _assignment(rnd, code)
+    wants_json = request.accept_mimetypes.best == "application/json"
+    try:
+        js.submit_score(
+            db(),
+            assignment=a,
+            raw_points=_raw_points(rnd),
+            comment=request.form.get("comment", ""),
+            expected_version=_version(),
+            actor=_me(),
+        )
+    except js.StaleScore as e:
+        if wants_json:
+            return jsonify(
+                {
+                    "error": "stale",
+                    "message": e.messages(locale())[0],
+                    "score": _score_payload(e.score, rnd),
+                }
+            ), 409
+        show_problems(None, e)
+        return redirect(url_for("judge.read", slug=slug, position=position, code=code)), 303
+    except ProblemError as e:
+        if wants_json:
+            return jsonify(
+                {
+                    "error": e.problems[0].code,
+                    "message": " ".join(e.messages(locale())),
+                    "fields": {p.field: p.message(locale()) for p in e.problems if p.field},
+                }
+            ), 422
+        show_problems(None, e)
+        return redirect(url_for("judge.read", slug=slug, position=position, code=code)), 303
+    flash(_("Score submitted for %(code)s.", code=code), "success")
+    nxt = next(
+        (
+            x
+            for x in js.judge_assignments(db(), rnd=rnd, judge=_me())
+            if js.progress_status(x) != "submitted"
+        ),
+        None,
+    )
+    target = (
+        url_for("judge.read", slug=slug, position=position, code=nxt.entry.secret_code)
+        if nxt
+        else url_for("judge.round_home", slug=slug, position=position)
+    )
+    if wants_json:
+        return jsonify({"ok": True, "next": target})
+    return redirect(target)
+
+
+@bp.post("/<slug>/round/<int:position>/entries/<code>/reopen")
+def ask_reopen(slug: str, position: int, code: str):
+    contest, rnd = _round(slug, position)
+    a = _assignment(rnd, code)
+    if not ActionForm().validate_on_submit() or a.score is None:
+        abort(400)
+    try:
+        js.request_reopen(db(), score=a.score, actor=_me(), reason=request.form.get("reason", ""))
+    except ProblemError as e:
+        show_problems(None, e)
+        return redirect(url_for("judge.read", slug=slug, position=position, code=code)), 303
+    flash(_("Your request to reopen was sent to the secretariat."), "success")
+    return redirect(url_for("judge.read", slug=slug, position=position, code=code))
+
+
+@bp.route("/<slug>/conflicts", methods=["GET", "POST"])
+def conflicts(slug: str):
+    contest = contest_services.get_contest(db(), slug)
+    if contest is None:
+        abort(404)
+    if not any(js.is_seated(db(), rnd=r, judge=_me()) for r in js.rounds_of(db(), contest)):
+        abort(403)
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            js.declare_conflict(
+                db(),
+                contest=contest,
+                judge=_me(),
+                kind=request.form.get("kind", ""),
+                text=request.form.get("text", ""),
+            )
+        except ProblemError as e:
+            show_problems(None, e)
+            return redirect(url_for("judge.conflicts", slug=slug)), 303
+        flash(_("Recorded. You will not be given entries from this unit or person."), "success")
+        return redirect(url_for("judge.conflicts", slug=slug))
+    mine = js.declared_conflicts(db(), contest=contest, judge=_me())
+    return render_template("judging/conflicts.html", contest=contest, form=form, mine=mine)
