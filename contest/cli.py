@@ -126,11 +126,9 @@ def entries_import(batch_path: str, slug: str, manifest: str | None, dry_run: bo
             click.echo(line + (f"  {row['problems']}" if row["problems"] else ""))
         summary = plan.summary()
         click.echo(
-
-                f"Sẽ tạo {summary['create']}, lỗi {summary['errors']}, trùng {summary['duplicates']}."
-                if vi
-                else f"Would create {summary['create']}, errors {summary['errors']}, duplicates {summary['duplicates']}."
-
+            f"Sẽ tạo {summary['create']}, lỗi {summary['errors']}, trùng {summary['duplicates']}."
+            if vi
+            else f"Would create {summary['create']}, errors {summary['errors']}, duplicates {summary['duplicates']}."
         )
         if dry_run:
             return
