@@ -268,7 +268,10 @@ class SetPasswordForm(FlaskForm):
         _l("New password"),
         validators=[
             DataRequired(REQUIRED),
-            Length(min=MIN_LENGTH, message=_l("The password needs at least %(n)d characters.", n=MIN_LENGTH)),
+            Length(
+                min=MIN_LENGTH,
+                message=_l("The password needs at least %(n)d characters.", n=MIN_LENGTH),
+            ),
         ],
     )
     new2 = PasswordField(

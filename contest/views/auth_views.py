@@ -117,7 +117,9 @@ def login_link(token: str):
     """A one-time sign-in link given to an invited judge; it works once, then expires."""
     user = services.use_login_token(db(), token)
     if user is None:
-        flash(_("This sign-in link is used or expired. Ask the secretariat for a new one."), "error")
+        flash(
+            _("This sign-in link is used or expired. Ask the secretariat for a new one."), "error"
+        )
         return redirect(url_for("auth.login")), 303
     _start_session(user)
     flash(_("Welcome. Choose a password now, so you can sign in again later."), "info")
