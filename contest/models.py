@@ -423,3 +423,86 @@ class LoginToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --------------------------------------------------------------------------- similarity
+
+
+class ReferenceText(Base):
+    """A published text entries are compared with (the source article, press, earlier winners).
+    Quoting it in quotation marks is expected and is not copying."""
+
+    __tablename__ = "reference_texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    words: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SimilarityMatch(Base):
+    """A verified match between an entry and another entry or a reference text."""
+
+    __tablename__ = "similarity_matches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
+    other_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"), index=True)
+    reference_id: Mapped[int | None] = mapped_column(ForeignKey("reference_texts.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # copy | quotation
+    score: Mapped[float] = mapped_column(Float)
+    overlap: Mapped[float] = mapped_column(Float)  # share of this entry covered by the match
+    other_overlap: Mapped[float] = mapped_column(Float)
+    # [[a_start, a_end, b_start, b_end], ...] character offsets into each text
+    passages: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The fingerprint of the entry's text when found: a replaced file makes the row stale.
+    entry_fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SimilarityReport(Base):
+    """Per entry: its similarity index and the secretariat's decision."""
+
+    __tablename__ = "similarity_reports"
+    __table_args__ = (UniqueConstraint("entry_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    overlap: Mapped[float] = mapped_column(Float, default=0.0)  # share found elsewhere (copy)
+    quoted: Mapped[float] = mapped_column(Float, default=0.0)  # share quoted from references
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    status: Mapped[str] = mapped_column(String(12), default="ok")  # ok | too_short | empty
+    decision: Mapped[str] = mapped_column(String(20), default="")  # "" | cleared | copying | disqualified
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    entry_fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Job(Base):
+    """Background work with persisted progress, so a reload or a restart sees the same truth:
+    it resumes from `done` or reports a clear failure."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int | None] = mapped_column(ForeignKey("contests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # similarity_scan | import | export
+    state: Mapped[str] = mapped_column(String(12), default="queued")  # queued | running | done | failed
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    worker: Mapped[str] = mapped_column(String(100), default="")
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
