@@ -49,7 +49,8 @@ class _Side:
         mask = self._rare.get(limit)
         if mask is None:
             hashes = shingles(self.tokens.ids, index.config.shingle)
-            mask = self._rare[limit] = index.df(hashes) + extra <= limit
+            mask = index.assessed(hashes) & (index.df(hashes) + extra <= limit)
+            self._rare[limit] = mask
         return mask
 
 

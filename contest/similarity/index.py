@@ -104,12 +104,13 @@ class SimilarityIndex:
     # --- document frequency ----------------------------------------------------------------
 
     def _buckets(self, hashes: np.ndarray) -> np.ndarray:
+        hashes = hashes[sample(hashes, self.config.df_sample)]
         b = (hashes >> self._shift).astype(np.int64)
         return _sorted_unique(b)  # one count per document even if two shingles share a counter
 
     def _count(self, hashes: np.ndarray, step: int) -> None:
         # Additions are batched: one sorted pass over many documents' counters touches the
-        # 128 MB table in address order, instead of ~2,500 cache misses per document.
+        # table in address order, instead of hundreds of cache misses per document.
         if step > 0:
             self._df_pending.append(self._buckets(hashes))
             self._df_pending_n += len(self._df_pending[-1])
@@ -132,9 +133,17 @@ class SimilarityIndex:
         self._df[at] = np.minimum(self._df[at] + counts, _SATURATED)
 
     def df(self, hashes: np.ndarray) -> np.ndarray:
-        """Return, per shingle hash, how many indexed entries hold it (an upper bound)."""
+        """Return, per shingle hash, how many indexed entries hold it (an upper bound).
+
+        Only shingles kept by ``sample(hashes, config.df_sample)`` are counted; the value
+        returned for the others means nothing (see :meth:`assessed`).
+        """
         self._flush_df()
         return self._df[(hashes >> self._shift).astype(np.int64)]
+
+    def assessed(self, hashes: np.ndarray) -> np.ndarray:
+        """Return a mask of the shingles whose document frequency is counted."""
+        return sample(hashes, self.config.df_sample)
 
     def common_limit(self, extra: int = 0) -> int:
         """Return the uncommon-shingle limit for this index (plus ``extra`` entries)."""

@@ -86,10 +86,13 @@ class Config:
     df_floor: int = 10  # a source copied by up to this many entries is still found
     df_share: float = 0.005
     ref_df_share: float = 0.005  # references: shingles in up to 0.5% of entries (no cap) count
-    df_bits: int = 26  # document-frequency table of all shingles: 2**df_bits counters
+    # Document frequency is counted for 1 shingle in df_sample (by hash value: the same ones
+    # in every text, a superset of the sampled index), in 2**df_bits counters.
+    df_sample: int = 4
+    df_bits: int = 25
     min_shared: int = 5  # sampled uncommon fingerprints two entries must share to be compared
     min_shared_ref: int = 12  # full uncommon shingles an entry must share with a reference
-    min_rare: int = 3  # uncommon shared shingles a passage needs to count as copied
+    min_rare: int = 1  # uncommon shared assessed shingles a passage needs to count as copied
     max_windows: int = 4000  # alignment windows per pair (bounds a 5 MB text)
     min_block: int = 3  # exact runs shorter than this are chance
     max_gap: int = 8  # edited syllables bridged inside one passage (10% edits: runs of ~9)
@@ -101,15 +104,18 @@ class Config:
     quotation_exempt: bool = True
 
     def __post_init__(self) -> None:
-        ints = ("shingle", "sample", "max_df", "df_floor", "df_bits", "min_shared",
+        ints = ("shingle", "sample", "max_df", "df_floor", "df_sample", "df_bits", "min_shared",
                 "min_shared_ref", "min_rare", "max_windows", "min_block", "max_gap",
                 "min_passage", "min_syllables")  # fmt: skip
         for name in ints:
             value = getattr(self, name)
             if not isinstance(value, int) or value < (0 if name == "max_gap" else 1):
                 raise ConfigError(field=name, value=value)
-        if self.sample & (self.sample - 1):
-            raise ConfigError(field="sample", value=self.sample)
+        for name in ("sample", "df_sample"):
+            if getattr(self, name) & (getattr(self, name) - 1):
+                raise ConfigError(field=name, value=getattr(self, name))
+        if self.sample % self.df_sample:  # the sampled index must be a subset of the counted
+            raise ConfigError(field="df_sample", value=self.df_sample)
         if self.df_bits > 32:
             raise ConfigError(field="df_bits", value=self.df_bits)
         for name, value in [("default_threshold", self.default_threshold),

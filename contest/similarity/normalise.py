@@ -81,10 +81,10 @@ def tokenise(text: str) -> Tokens:
     """Return the syllables of ``nfc(text)`` with ids and character spans (for alignment)."""
     text = nfc(text)
     tokens = SYLLABLE_RE.findall(text)
-    ids = np.fromiter(map(_IDS.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
-    spans = np.fromiter(
-        (x for m in SYLLABLE_RE.finditer(text) for x in m.span()),
-        dtype=np.int64,
-        count=2 * len(tokens),
-    ).reshape(-1, 2)
-    return Tokens(text, ids, spans[:, 0].copy(), spans[:, 1].copy())
+    n = len(tokens)
+    ids = np.fromiter(map(_IDS.__getitem__, tokens), dtype=np.uint64, count=n)
+    # Offsets without a Python loop: the text is gap, syllable, gap, ..., syllable, gap.
+    gaps = np.fromiter(map(len, SYLLABLE_RE.split(text)), dtype=np.int64, count=n + 1)
+    sizes = np.fromiter(map(len, tokens), dtype=np.int64, count=n)
+    ends = np.cumsum(gaps[:n] + sizes)
+    return Tokens(text, ids, ends - sizes, ends)
