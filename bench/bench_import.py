@@ -25,7 +25,7 @@ paragraphs written into word/document.xml), one in ten as .txt, every third with
     .venv/bin/python bench/bench_import.py [--quick] [--sizes 100,1000]
         [--backends sqlite,postgres] [--pg-url URL] [--profile N]
 
---profile N runs one SQLite case of N entries under cProfile and prints the hotspots of the
+--profile N runs one case of N entries (the first of --backends) under cProfile and prints the hotspots of the
 dry run and of the import instead of the table.
 """
 
@@ -200,9 +200,12 @@ class Phase:
 
 
 def _plan_bytes(plan) -> int:
-    """Bytes the plan keeps alive in file contents and extracted text (UTF-8 size)."""
+    """Memory the plan keeps alive in file contents and extracted texts (sys.getsizeof: a
+    Vietnamese str takes 2 bytes a character)."""
     return sum(
-        len(e.file_bytes or b"") + len(e.media_bytes or b"") + len((e.text or "").encode())
+        sys.getsizeof(e.file_bytes or b"")
+        + sys.getsizeof(e.media_bytes or b"")
+        + sys.getsizeof(e.text or "")
         for e in plan.entries
     )
 
@@ -424,13 +427,13 @@ def main() -> int:
         print("RESULT " + json.dumps(result))
         return 0
 
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if args.profile:
-        sizes, backends = [args.profile], ["sqlite"]
+        sizes, backends = [args.profile], backends[:1]
     else:
         sizes = [
             int(x) for x in (args.sizes or ("50,200" if args.quick else "100,1000")).split(",")
         ]
-        backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {_machine()}")
 
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
@@ -495,7 +498,7 @@ def main() -> int:
     print(
         f"{'backend':8} {'entries':>7} {'zip MiB':>7} | {'extract s':>9} {'dry run s':>9} "
         f"{'import s':>8} {'(plan':>6} {'create':>6} {'commit)':>7} {'CPU s':>6} | "
-        f"{'ms/entry':>8} {'imp/extr':>8} | {'base MiB':>8} {'+dry':>5} {'+imp':>5} "
+        f"{'ms/entry':>8} {'dry/extr':>8} {'imp/extr':>8} | {'base MiB':>8} {'+dry':>5} {'+imp':>5} "
         f"{'peak MiB':>8} {'plan MiB':>8}"
     )
     for backend, n, r in rows:
@@ -505,7 +508,8 @@ def main() -> int:
             f"{backend:8} {n:7d} {r['zip_mib']:7.1f} | {ph['extract']['wall']:9.2f} "
             f"{ph['dry_run']['wall']:9.2f} {imp['wall']:8.2f} {sp['plan']:6.1f} "
             f"{sp['import_plan']:6.1f} {sp['commit']:7.2f} {imp['cpu']:6.1f} | "
-            f"{imp['wall'] / n * 1000:8.1f} {imp['wall'] / ph['extract']['wall']:8.2f} | "
+            f"{imp['wall'] / n * 1000:8.1f} {ph['dry_run']['wall'] / ph['extract']['wall']:8.2f} "
+            f"{imp['wall'] / ph['extract']['wall']:8.2f} | "
             f"{r['rss_after_load_mib']:8.0f} {_fmt(ph['dry_run']['peak_over_base_mib'], '5.0f')} "
             f"{_fmt(imp['peak_over_base_mib'], '5.0f')} {r['peak_mib']:8.0f} "
             f"{r['plan_mib']:8.1f}"
@@ -535,7 +539,11 @@ def main() -> int:
                     f"{backend} {phase}: peak above base {a:.0f} MiB ({lo}) -> {b:.0f} MiB "
                     f"({hi}): {per:.0f} KiB more per entry (zip: {zip_per:.0f} KiB per entry)"
                 )
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print(
+        "Times are wall seconds; 'import' is the web's confirm step (plan again, create, "
+        "commit), split into (plan, create, commit). "
         "Memory columns: 'base' is the RSS with the app, the zip and the list in memory; "
         "'+dry'/'+imp' the phase's peak above base (peak reset before each phase); 'peak' the "
         "process's peak; 'plan' the file bytes and text one plan holds."
