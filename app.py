@@ -76,10 +76,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(secretariat.bp)
-    from judging.views import judge, manage
+    from contest.views import screening
+
+    app.register_blueprint(screening.bp)
+    from judging.views import judge, manage, results
 
     app.register_blueprint(judge.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(results.bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -88,3 +92,6 @@ def _register_cli(app: Flask) -> None:
 
     cli.register(app)
     judging_cli.register(app)
+    from contest import screening_cli
+
+    screening_cli.register(app)
