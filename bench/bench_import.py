@@ -213,25 +213,24 @@ def _plan_bytes(plan) -> int:
 def run_case(url: str, zip_path: Path, manifest_path: Path, workdir: Path, profile: bool) -> dict:
     from sqlalchemy import func, select
 
-    from app import create_app
     from contest import intake, migrate, services
+    from contest.config import default_config
+    from contest.db import make_engine, make_session_factory
     from contest.extract import extract
     from contest.models import Contest, Entry
     from contest.storage import FileStore
+    from contest.vault import Vault
 
     out: dict = {"pid": os.getpid()}
     migrate.upgrade(url)
-    app = create_app(
-        {
-            "INSTANCE_PATH": str(workdir / "instance"),
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench-import",
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
-    factory = app.extensions["db_session_factory"]
-    vault = app.extensions["vault"]
-    store = FileStore(app.config["UPLOAD_DIR"])
+    # The data layer exactly as app.create_app builds it (engine, vault, session factory,
+    # upload directory), without the web blueprints: the bench measures the services.
+    instance = workdir / "instance"
+    instance.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    vault = Vault.from_env_or_file(str(instance), {})
+    factory = make_session_factory(engine, vault)
+    store = FileStore(default_config(str(instance))["UPLOAD_DIR"])
     now = datetime.now(UTC)
     with factory() as s:
         admin = services.create_user(
@@ -315,7 +314,7 @@ def run_case(url: str, zip_path: Path, manifest_path: Path, workdir: Path, profi
         out["created"] = s.scalar(
             select(func.count(Entry.id)).where(Entry.contest_id == contest_id)
         )
-    app.extensions["db_engine"].dispose()
+    engine.dispose()
     for ph in phases.values():
         # Without a peak reset the figure would include earlier phases: leave it out.
         ph["peak_over_base_mib"] = (
@@ -544,7 +543,7 @@ def main() -> int:
     print(
         "Times are wall seconds; 'import' is the web's confirm step (plan again, create, "
         "commit), split into (plan, create, commit). "
-        "Memory columns: 'base' is the RSS with the app, the zip and the list in memory; "
+        "Memory columns: 'base' is the RSS with the data layer, the zip and the list in memory; "
         "'+dry'/'+imp' the phase's peak above base (peak reset before each phase); 'peak' the "
         "process's peak; 'plan' the file bytes and text one plan holds."
     )
