@@ -80,6 +80,17 @@ EXPECTED: dict[str, tuple[str, dict[str, object]]] = {
     "manage_judging.reassign": ("POST", BACK_OFFICE),
     "manage_judging.reopen": ("POST", BACK_OFFICE),
     "manage_judging.override": ("POST", BACK_OFFICE),
+    "results.overview": ("GET", BACK_OFFICE),
+    "results.extra_reading": ("POST", BACK_OFFICE),
+    "results.allocate": ("POST", BACK_OFFICE),
+    "results.adjust": ("POST", BACK_OFFICE),
+    "results.finalise": ("POST", ADMIN_ONLY),
+    "results.reveal": ("POST", ADMIN_ONLY),
+    "results.advance": ("GET", BACK_OFFICE),
+    "results.statistics": ("GET", BACK_OFFICE),
+    "results.printable": ("GET", BACK_OFFICE),
+    "results.export_xlsx": ("GET", BACK_OFFICE),
+    "results.export_csv": ("GET", BACK_OFFICE),
 }
 
 
