@@ -765,9 +765,9 @@ def add_extra_reading(session: Session, *, rnd: Round, entry_id: int, actor: Use
     if not candidates:
         raise _problem(
             "no_extra_judge",
-            "Không còn giám khảo nào (không xung đột, còn chỗ) để chấm thêm bài {code}.",
-            "No judge is left (without a conflict, with room) for an extra reading of {code}.",
-            code=entry.secret_code,
+            "Không còn giám khảo nào (không xung đột, còn chỗ) để chấm thêm bài {entry_code}.",
+            "No judge is left (without a conflict, with room) for an extra reading of {entry_code}.",
+            entry_code=entry.secret_code,
         )
     seat = min(candidates, key=lambda s: (loads.get(s.user_id, 0), s.id))
     a = Assignment(
