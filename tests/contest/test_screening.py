@@ -327,3 +327,20 @@ def test_anonymous_goes_to_login(client, contest):
     resp = client.get(BASE + "/")
     assert resp.status_code == 302
     assert "/login" in resp.headers["Location"]
+
+
+def test_check_entry_now_syncs_its_cached_index_with_replaced_texts(session, contest, factory):
+    source = own(13, 1300)
+    a = factory.entry(contest, text=source)
+    b = factory.entry(contest, text=own(14, 1000) + "\n\n" + "\n\n".join(source.split("\n\n")[:5]))
+    first = screening.check_entry_now(session, entry=session.get(Entry, b.id))
+    session.commit()
+    assert first.flagged is True
+    # the source is replaced by an unrelated text: the cached index must follow it
+    entry_a = session.get(Entry, a.id)
+    entry_a.text, entry_a.fingerprint = own(15, 1300), "f" * 64
+    session.commit()
+    again = screening.check_entry_now(session, entry=session.get(Entry, b.id))
+    session.commit()
+    assert (again.overlap, again.flagged) == (0.0, False)
+    assert session.query(SimilarityMatch).count() == 0
