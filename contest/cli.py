@@ -214,7 +214,3 @@ def register(app: Flask) -> None:
                 "  (chỉ hiện một lần, đổi ngay khi đăng nhập / shown once, change it at first sign-in)"
             )
         click.echo("=" * 64)
-
-    from contest import demo
-
-    app.cli.add_command(demo.demo_cli)

@@ -100,6 +100,32 @@ def export(slug: str, output: str, position: int | None, lang: str | None, as_cs
     click.echo(f"{output}: {len(data)} bytes")
 
 
+demo_cli = AppGroup("demo", help="Demo data. / Dữ liệu trình diễn.")
+
+
+@demo_cli.command("load")
+def demo_load():
+    """Load the demo contest demo-2024 with entries, redactions, similarity flags, judges,
+    assignments and scores (idempotent)."""
+    from contest import demo
+    from contest.storage import FileStore
+    from judging.demo import load_judging_demo
+
+    with current_app.extensions["db_session_factory"]() as s:
+        made = demo.load_demo(
+            s,
+            vault=current_app.extensions["vault"],
+            store=FileStore(current_app.config["UPLOAD_DIR"]),
+        )
+        made.update(load_judging_demo(s))
+        s.commit()
+    click.echo(f"{demo.DEMO_SLUG}: {made}")
+    click.echo(f"Tài khoản trình diễn / demo accounts (mật khẩu / password: {demo.DEMO_PASSWORD}):")
+    for email, _name, role in demo.DEMO_STAFF:
+        click.echo(f"  {email:28} {role.value}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(judging_cli)
     app.cli.add_command(results_cli)
+    app.cli.add_command(demo_cli)

@@ -916,6 +916,7 @@ def save_draft(
     score = assignment.score
     if score is not None and score.status == ScoreStatus.submitted:
         raise _score_locked_problem()
+    # Version 0 means "I saw no score yet": a score saved meanwhile by another tab is newer.
     if score is not None and expected_version is not None and expected_version != score.version:
         raise StaleScore(score)
     points, problems = parse_points(assignment.round, raw_points, complete=False)

@@ -107,6 +107,9 @@
     schedule(1200);
   }
 
+  if (form && inputs().some(function (i) { return i.disabled; })) {
+    forgetLocal(); // submitted and locked: a copy kept at submit time is no longer needed
+  }
   if (form && !inputs().some(function (i) { return i.disabled; })) {
     form.addEventListener("input", changed);
     window.addEventListener("online", function () { if (localDraft()) send(); });
@@ -120,7 +123,9 @@
       const server = currentValues();
       if (JSON.stringify(saved.points) !== JSON.stringify(server.points) || saved.comment !== server.comment) {
         fill(saved);
-        versionInput().value = server.version; // the version the server last told us
+        // The version this copy was based on: if the server moved on since (another device),
+        // the save is refused with 409 and the newer values are shown instead.
+        versionInput().value = saved.version !== undefined && saved.version !== "" ? saved.version : server.version;
         showStatus(msg.msgRestored, "restored");
         schedule(200);
       } else {

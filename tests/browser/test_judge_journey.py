@@ -69,7 +69,7 @@ def _sign_in(page, live_server, index: int) -> None:
     page.get_by_label("E-mail").fill(f"gk{index}@example.vn")
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("link", name="Đang chấm", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Chấm bài", exact=True)).to_be_visible()
 
 
 def _entry_url(live_server, code: str) -> str:
@@ -86,7 +86,7 @@ def test_judge_autosaves_reloads_submits_and_cannot_edit_after(page, live_server
     crit = _criteria(world)
     judge = world.judges[0]
     _sign_in(page, live_server, 0)
-    page.get_by_role("link", name="Đang chấm", exact=True).click()
+    page.get_by_role("link", name="Chấm bài", exact=True).click()
     page.get_by_role("link", name=re.compile(r"Sơ khảo")).click()
     first = page.locator("#my-entries tbody tr").first.get_by_role("link")
     code = first.inner_text()

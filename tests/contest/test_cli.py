@@ -80,16 +80,27 @@ def test_users_create_unknown_contest_is_clear(runner):
 
 
 def test_demo_load_is_idempotent(runner, session):
+    from contest.models import Entry, EntryStatus
+    from judging.models import Assignment, Score, ScoreStatus
+
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
     second = runner.invoke(args=["demo", "load"])
-    assert "'contest': 0, 'users': 0" in second.output
+    assert (
+        "'contest': 0, 'users': 0, 'entries': 0, 'released': 0, 'rounds': 0, 'assignments': 0, 'scores': 0"
+        in second.output
+    )
     demo = session.scalar(select(Contest).where(Contest.slug == "demo-2024"))
     assert demo.title == "Cuộc thi chính luận 2024"
-    assert demo.state.value == "open"
     assert [c.code for c in demo.categories] == ["tap-chi", "bao"]
     assert len(demo.criteria) == 5
     assert session.query(Membership).filter_by(contest_id=demo.id).count() == 4
+    entries = session.scalars(select(Entry).where(Entry.contest_id == demo.id)).all()
+    assert len(entries) == 24 and all(e.secret_code for e in entries)
+    assert sum(1 for e in entries if e.author_signals) >= 1  # one work names its author
+    assert all(e.status == EntryStatus.submitted for e in entries)
+    assert session.query(Assignment).count() == 48
+    assert session.query(Score).filter(Score.status == ScoreStatus.submitted).count() == 44
 
 
 def test_db_upgrade_is_idempotent(runner):

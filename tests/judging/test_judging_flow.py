@@ -316,3 +316,19 @@ def test_invited_judge_gets_a_one_time_link(world, app):
     assert r.status_code == 302 and r.headers["Location"].endswith("/account/set-password")
     again = app.test_client().get(path)
     assert again.headers["Location"].startswith("/login")
+
+
+def test_two_tabs_on_an_unscored_entry_do_not_overwrite_each_other(world, client, judge_login):
+    """Both tabs opened the entry before any score existed (version 0): the second save is
+    refused and shown the first one's values, not silently merged over them."""
+    world.open_and_assign()
+    judge = judge_login(world, 0)
+    code = _mine(world, judge)[0]
+    crit = _criteria(world)
+    first = _post(client, world, code, "draft", {crit[0][0]: 10}, version=0)
+    assert first.status_code == 200
+    second = _post(client, world, code, "draft", {crit[1][0]: 3}, version=0)
+    assert second.status_code == 409
+    assert second.get_json()["score"]["points"] == {str(crit[0][0]): 10.0}
+    with world.session() as s:
+        assert s.scalar(select(Score)).points == {str(crit[0][0]): 10.0}
