@@ -95,7 +95,7 @@ class Config:
     min_rare: int = 1  # uncommon shared assessed shingles a passage needs to count as copied
     max_windows: int = 4000  # alignment windows per pair (bounds a 5 MB text)
     min_block: int = 3  # exact runs shorter than this are chance
-    max_gap: int = 8  # edited syllables bridged inside one passage (10% edits: runs of ~9)
+    max_gap: int = 10  # edited syllables bridged inside one passage (10% edits: runs of ~9)
     min_passage: int = 8  # shortest passage reported, in matched syllables
     min_syllables: int = 50  # shorter texts are reported but not compared
     report_min: float = 0.02  # pairs whose score is below this are not reported

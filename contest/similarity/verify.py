@@ -62,6 +62,40 @@ def _merge(raw: list[tuple[int, int, int]], max_gap: int, seed: int) -> list[Blo
     return [p for p, top in zip(out, longest, strict=True) if top >= seed]
 
 
+def _near(p: Block, q: Block, bridge: int, slack: int) -> bool:
+    """Does q follow p closely in both texts, on about the same diagonal?"""
+    return (
+        0 <= q.a_start - p.a_end <= bridge
+        and 0 <= q.b_start - p.b_end <= bridge
+        and abs((q.b_start - q.a_start) - (p.b_start - p.a_start)) <= slack
+    )
+
+
+def _extend(found: list[Block], keep: list[bool], bridge: int, slack: int) -> None:
+    """Keep a stock-phrase passage that continues a copied one (copying runs through them),
+    or that sits within copied text in both texts (reordered sentences).
+
+    ``found`` is sorted by position in a; ``keep`` is updated in place, both directions.
+    """
+    for i in range(1, len(found)):
+        if keep[i - 1] and not keep[i] and _near(found[i - 1], found[i], bridge, slack):
+            keep[i] = True
+    for i in range(len(found) - 2, -1, -1):
+        if keep[i + 1] and not keep[i] and _near(found[i], found[i + 1], bridge, slack):
+            keep[i] = True
+    # Reordered sentences: a stock passage lying within copied text in *both* texts.
+    kept = [p for p, k in zip(found, keep, strict=True) if k]
+    for i, p in enumerate(found):
+        if not keep[i]:
+            near_a = any(
+                q.a_start - bridge <= p.a_end and p.a_start <= q.a_end + bridge for q in kept
+            )
+            near_b = any(
+                q.b_start - bridge <= p.b_end and p.b_start <= q.b_end + bridge for q in kept
+            )
+            keep[i] = near_a and near_b
+
+
 def _seeds(a_ids: np.ndarray, b_ids: np.ndarray, k: int, max_hits: int) -> np.ndarray:
     """Return (i, j) pairs where the k-shingle at a[i] equals the one at b[j], as an array."""
     ha, hb = shingles(a_ids, k), shingles(b_ids, k)
@@ -125,14 +159,16 @@ def align(
                 raw.append((a0 + m.a, b0 + m.b, m.size))
     found = _merge(raw, max_gap, min_passage)
     if rare is not None and found:
+        found.sort(key=lambda p: (p.a_start, p.b_start))
         hits = np.unique(seeds[rare[seeds[:, 0]], 0])
-        found = [
-            p
-            for p in found
-            if np.searchsorted(hits, p.a_end - shingle, "right")
-            - np.searchsorted(hits, p.a_start, "left")
+        keep = [
+            int(np.searchsorted(hits, p.a_end - shingle, "right"))
+            - int(np.searchsorted(hits, p.a_start, "left"))
             >= min_rare
+            for p in found
         ]
+        _extend(found, keep, 6 * shingle, max_gap)
+        found = [p for p, k in zip(found, keep, strict=True) if k]
     found.sort(key=lambda p: (p.a_start, p.b_start))
     return found
 

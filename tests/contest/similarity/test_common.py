@@ -89,3 +89,21 @@ def test_align_window_cap_bounds_a_huge_text():
     b = syllable_ids("\n\n".join(reversed(pieces)))  # every piece on its own diagonal
     assert len(align(a, b)) >= 30
     assert len(align(a, b, max_windows=3)) <= 3
+
+
+def test_align_stock_passage_inside_a_copy_is_kept():
+    rng = random.Random(12)
+    own, stock, tail = (syllable_ids(essay(rng, syllables=60)) for _ in range(3))
+    filler_a, filler_b = (
+        syllable_ids("một hai ba bốn năm sáu bảy tám chín mười mười một mười hai"),
+        syllable_ids("xanh đỏ tím vàng cam lam chàm trắng đen nâu hồng xám"),
+    )
+    a = np.concatenate([own, filler_a, stock, filler_a, tail])
+    b = np.concatenate([own, filler_b, stock, filler_b, tail])
+    rare = np.zeros(len(a), dtype=bool)
+    rare[: len(own)] = True  # only the first passage holds uncommon shingles
+    rare[len(a) - len(tail) :] = True
+    found = align(a, b, rare=rare, min_rare=1, max_gap=3)
+    assert [p.a_end - p.a_start for p in found] == [len(own), len(stock), len(tail)]
+    alone = align(stock, stock, rare=np.zeros(len(stock), dtype=bool), min_rare=1)
+    assert alone == []
