@@ -106,6 +106,10 @@ def load_demo(
     created["released"] = entries.release_entries(
         session, vault=vault, contest=contest, actor=actor
     )
+    if created["entries"]:
+        from contest.screening import load_demo_similarity
+
+        created["flagged"] = load_demo_similarity(session, contest=contest, actor=actor).flagged
     return created
 
 

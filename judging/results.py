@@ -43,6 +43,10 @@ def _problem(code: str, vi: str, en: str, **params) -> ProblemError:
 def snapshot(session: Session) -> None:
     """Begin the read snapshot every results page and export works in."""
     if session.get_bind().dialect.name == "postgresql":
+        # The isolation level applies from the start of a transaction: end the read-only one
+        # the request began (loading the signed-in user), then open a REPEATABLE READ one.
+        if session.in_transaction():
+            session.commit()
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     else:
         session.connection()

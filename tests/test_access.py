@@ -91,6 +91,13 @@ EXPECTED: dict[str, tuple[str, dict[str, object]]] = {
     "results.printable": ("GET", BACK_OFFICE),
     "results.export_xlsx": ("GET", BACK_OFFICE),
     "results.export_csv": ("GET", BACK_OFFICE),
+    "screening.index": ("GET", BACK_OFFICE),
+    "screening.start_scan": ("POST", BACK_OFFICE),
+    "screening.job_status": ("GET", BACK_OFFICE),
+    "screening.add_reference": ("POST", BACK_OFFICE),
+    "screening.delete_reference": ("POST", BACK_OFFICE),
+    "screening.review": ("GET", BACK_OFFICE),
+    "screening.decide": ("POST", BACK_OFFICE),
 }
 
 
@@ -138,6 +145,13 @@ def _judging_world(factory, contest, users):
         users["assignment_id"] = a.id
         users["score_id"] = a.score.id
         users["seat_id"] = rnd.seats[0].id
+        from contest.models import Job, ReferenceText
+
+        ref = ReferenceText(contest_id=c.id, name="Bài gốc", text="Nội dung bài gốc.", words=4)
+        job = Job(contest_id=c.id, kind="similarity_scan", state="done")
+        s.add_all([ref, job])
+        s.commit()
+        users["ref_id"], users["job_id"] = ref.id, job.id
 
 
 def _url(app, endpoint, contest, session, entry=None, users=None):
@@ -154,6 +168,8 @@ def _url(app, endpoint, contest, session, entry=None, users=None):
         "score_id": (users or {}).get("score_id"),
         "assignment_id": (users or {}).get("assignment_id"),
         "seat_id": (users or {}).get("seat_id"),
+        "ref_id": (users or {}).get("ref_id"),
+        "job_id": (users or {}).get("job_id"),
     }
     for k, v in extra.items():
         if k in rule.arguments:
@@ -186,6 +202,8 @@ def test_route_access_by_role(app, client, world, session, role):
     for endpoint, (method, table) in EXPECTED.items():
         if endpoint == "entries.withdraw":
             continue  # checked last: it ends the entry's editable life
+        if endpoint == "screening.start_scan" and table[role] == OK:
+            continue  # allowed roles would start a background scan; tests/contest/test_screening does that
         expect = table[role]
         url = _url(app, endpoint, contest, session, users["entry"], users)
         if method == "GET":

@@ -90,6 +90,19 @@ def _upload(field) -> Upload | None:
     return Upload(storage.read(), storage.filename)
 
 
+def _screen(entry: Entry) -> None:
+    """Check a new or replaced entry against the whole index at once. The entry is already
+    committed: a failure here is logged and left to the next full scan, never lost work."""
+    from contest.screening import check_entry_now
+
+    try:
+        check_entry_now(db(), entry=entry)
+        db().commit()
+    except Exception:  # noqa: BLE001 - screening must not undo a stored submission
+        db().rollback()
+        current_app.logger.exception("similarity check of %s failed", entry.receipt_no)
+
+
 def _deadline_state(contest: Contest) -> tuple[bool, int]:
     now = datetime.now(UTC)
     open_now = not rules.check_deadline(
@@ -212,6 +225,7 @@ def confirm(receipt: str):
         return redirect(url_for("entries.show", receipt=receipt))
     if was_draft:
         db().commit()  # the receipt is sent only for a stored entry
+        _screen(entry)
         mailer.send_receipt(current_app, entry, lang=locale())
         flash(_("Your entry is submitted. Keep the receipt."), "success")
     return redirect(url_for("entries.receipt", receipt=receipt))
@@ -243,6 +257,8 @@ def replace_file(receipt: str):
     except ProblemError as e:
         show_problems(None, e)
         return redirect(url_for("entries.show", receipt=receipt)), 303
+    db().commit()
+    _screen(entry)
     flash(
         _("The file is replaced (version %(n)s). Earlier versions are kept.", n=doc.version_no),
         "success",

@@ -358,5 +358,12 @@ def import_confirm(slug: str):
     db().commit()
     zip_path.unlink(missing_ok=True)
     manifest_path.unlink(missing_ok=True)
+    # The new entries are screened against the whole contest by a background scan.
+    from contest import jobs, screening
+
+    job, created = screening.start_scan(db(), contest=contest, actor=_me())
+    db().commit()
+    if created:
+        jobs.dispatch(current_app._get_current_object(), job.id)
     flash(_("%(n)s entries imported.", n=row.entries_created), "success")
     return redirect(url_for("secretariat.entry_list", slug=slug))

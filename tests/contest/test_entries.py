@@ -373,3 +373,16 @@ def test_receipt_is_emailed_when_smtp_configured(app, client, contest, contestan
 def test_without_smtp_nothing_fails(client, contest, contestant, session):
     _submit(client, contest)
     assert session.scalar(select(Entry)).status == EntryStatus.submitted
+
+
+def test_submitted_copy_is_screened_at_once(client, contest, contestant, factory, session):
+    """A new entry is checked against the whole contest when it is submitted."""
+    from contest.models import SimilarityReport
+
+    original = essay(random.Random(42), syllables=1500)
+    factory.entry(contest, text=original, category=1)
+    paragraphs = [p for p in original.split("\n\n") if p]
+    _submit(client, contest, doc=make_docx(paragraphs))
+    entry = session.scalars(select(Entry).where(Entry.owner_id == contestant.id)).one()
+    report = session.scalar(select(SimilarityReport).where(SimilarityReport.entry_id == entry.id))
+    assert report is not None and report.overlap > 0.9 and report.flagged
