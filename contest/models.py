@@ -478,7 +478,8 @@ class SimilarityReport(Base):
     quoted: Mapped[float] = mapped_column(Float, default=0.0)  # share quoted from references
     flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     status: Mapped[str] = mapped_column(String(12), default="ok")  # ok | too_short | empty
-    decision: Mapped[str] = mapped_column(String(20), default="")  # "" | cleared | copying | disqualified
+    # "" (not decided) | cleared | copying | disqualified
+    decision: Mapped[str] = mapped_column(String(20), default="")
     decision_note: Mapped[str] = mapped_column(Text, default="")
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -495,7 +496,8 @@ class Job(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     contest_id: Mapped[int | None] = mapped_column(ForeignKey("contests.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))  # similarity_scan | import | export
-    state: Mapped[str] = mapped_column(String(12), default="queued")  # queued | running | done | failed
+    # queued | running | done | failed
+    state: Mapped[str] = mapped_column(String(12), default="queued")
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")
