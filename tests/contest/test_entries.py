@@ -386,3 +386,37 @@ def test_submitted_copy_is_screened_at_once(client, contest, contestant, factory
     entry = session.scalars(select(Entry).where(Entry.owner_id == contestant.id)).one()
     report = session.scalar(select(SimilarityReport).where(SimilarityReport.entry_id == entry.id))
     assert report is not None and report.overlap > 0.9 and report.flagged
+
+
+def test_radio_entry_needs_its_audio_file_and_checks_the_script(client, factory, login, session):
+    """Audio/video categories take an mp3/mp4 with the script as a document; the script is
+    what gets checked."""
+    c = factory.contest(slug="phat-thanh", state="open", preset="national")
+    u = factory.user(email="pv@example.vn")
+    login(u)
+    radio = next(cat for cat in c.categories if cat.code == "phat-thanh")
+    script = essay_docx(seed=11, syllables=400)  # a script is not held to the essay length
+    resp = _form(client, c, doc=script, category=radio.id)
+    assert resp.status_code == 400
+    assert "cần tệp .mp3 hoặc .mp4" in resp.get_data(as_text=True)
+    bad = _form(
+        client, c, doc=script, category=radio.id, media=(io.BytesIO(b"not audio at all"), "bai.mp3")
+    )
+    assert "phải là .mp3 hoặc .mp4" in bad.get_data(as_text=True)
+    mp3 = b"ID3\x03\x00\x00\x00\x00\x00\x21" + b"\x00" * 2048
+    ok = _form(client, c, doc=script, category=radio.id, media=(io.BytesIO(mp3), "phong-su.mp3"))
+    assert ok.status_code == 302, ok.get_data(as_text=True)[:1500]
+    entry = session.scalar(select(Entry))
+    assert [f.role for f in entry.files] == ["document", "media"]
+    assert entry.files[1].file_format == "mp3" and entry.words > 300
+
+
+def test_file_over_the_contest_size_cap_is_refused(client, factory, login, session):
+    c = factory.contest(slug="gioi-han", state="open", max_file_mb=1)
+    u = factory.user(email="lon@example.vn")
+    login(u)
+    text = ("Bảo vệ nền tảng tư tưởng của Đảng. " * 40000).encode()  # about 1.5 MB
+    resp = _form(client, c, doc=text, filename="bai.txt")
+    assert resp.status_code == 400
+    assert "Tệp quá lớn" in resp.get_data(as_text=True) and "tối đa 1 MiB" in resp.get_data(as_text=True)
+    assert session.query(Entry).count() == 0
