@@ -301,6 +301,7 @@ def run_case(url: str, zip_path: Path, manifest_path: Path, workdir: Path, profi
             store=store,
             contest=s.get(Contest, contest_id),
             plan=p,
+            zip_bytes=zip_bytes,
             actor=s.get(type(admin), admin_id),
         )
         t2 = time.perf_counter()

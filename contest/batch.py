@@ -56,7 +56,7 @@ import stat
 import warnings
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -149,6 +149,10 @@ _LIST_LIMIT = 10  # names shown in one message
 # ---------------------------------------------------------------- messages
 
 _MESSAGES: dict[str, tuple[str, str]] = {
+    "batch_changed": (
+        "Tệp “{name}” trong lô đã khác lúc kiểm tra; hãy kiểm tra (chạy thử) lại.",
+        "The file “{name}” in the batch changed since it was checked; run the dry run again.",
+    ),
     # the archive
     "not_zip": (
         "Tệp tải lên không phải tệp .zip hợp lệ. Hãy nén các tệp bài dự thi (và bảng kê) thành một tệp .zip rồi tải lên.",
@@ -1665,8 +1669,13 @@ def plan_batch(
     extract_text: bool = True,
     today: date | None = None,
     batch_limits: BatchLimits = DEFAULT_BATCH_LIMITS,
+    keep_content: bool = True,
 ) -> BatchPlan:
     """Check a batch and say, entry by entry, what the import would create and what stops it.
+
+    With ``keep_content=False`` no entry keeps its file bytes or text (only hashes, word counts,
+    formats and warnings), so memory does not grow with the batch; the import then reads each
+    entry again with :func:`open_contents` and :meth:`BatchContents.load`.
 
     ``existing_fingerprints`` maps the SHA-256 of files already in the contest to their
     receipt numbers. ``progress(done, total)`` is called after each entry. With
@@ -1696,9 +1705,10 @@ def plan_batch(
         used: set[str] = set()
         entries = []
         for done, group in enumerate(groups, start=1):
-            entries.append(
-                _plan_entry(group, archive, limits, categories, today, used, extract_text)
-            )
+            planned = _plan_entry(group, archive, limits, categories, today, used, extract_text)
+            if not keep_content:
+                _drop_content(planned)
+            entries.append(planned)
             if progress is not None:
                 progress(done, len(groups))
     _check_duplicates(entries, existing)
@@ -1712,6 +1722,58 @@ def plan_batch(
     if entries and unused:
         notices.append(_problem("files_unused", count=len(unused), names=_listed(unused)))
     return BatchPlan(entries, problems, sha, notices, manifest.ignored_columns)
+
+
+def _drop_content(entry: PlannedEntry) -> None:
+    entry.file_bytes = entry.media_bytes = entry.text = None
+    entry.hidden_text, entry.metadata = [], {}
+
+
+class BatchContents:
+    """The files of a checked batch, read one entry at a time for the import."""
+
+    def __init__(self, archive: _Archive, limits: ContestLimits) -> None:
+        self._archive = archive
+        self._limits = limits
+
+    def _bytes(self, name: str, sha256: str | None) -> bytes:
+        member, _candidates = self._archive.find(name)
+        data = self._archive.read(member) if member is not None else b""
+        if member is None or hashlib.sha256(data).hexdigest() != sha256:
+            raise BatchError("batch_changed", name=name)
+        return data
+
+    def load(self, entry: PlannedEntry) -> PlannedEntry:
+        """Fill ``entry`` with its bytes and text again (checked against the planned hashes)."""
+        data = self._bytes(entry.member_name or entry.file_name, entry.sha256)
+        result = extract(
+            data,
+            _basename(entry.member_name or entry.file_name),
+            limits=_extract_limits(self._limits),
+        )
+        entry.file_bytes, entry.text, entry.words = data, result.text, result.words
+        entry.hidden_text, entry.metadata = list(result.hidden_text), dict(result.metadata)
+        if entry.media_member_name:
+            entry.media_bytes = self._bytes(entry.media_member_name, entry.media_sha256)
+        return entry
+
+    def release(self, entry: PlannedEntry) -> None:
+        """Forget the entry's bytes and text once it is stored."""
+        _drop_content(entry)
+
+
+@contextlib.contextmanager
+def open_contents(
+    zip_bytes: bytes, *, limits: ContestLimits, batch_limits: BatchLimits = DEFAULT_BATCH_LIMITS
+) -> Iterator[BatchContents]:
+    """Open a batch already planned, to read its entries one by one (same guards as planning)."""
+    archive, problems = _open_archive(zip_bytes, batch_limits)
+    if archive is None:
+        raise BatchError(
+            "batch_changed", name=problems[0].params.get("name", "zip") if problems else "zip"
+        )
+    with archive.zf:
+        yield BatchContents(archive, limits)
 
 
 # ---------------------------------------------------------------- the dry-run table

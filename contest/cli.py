@@ -148,6 +148,7 @@ def entries_import(batch_path: str, slug: str, manifest: str | None, dry_run: bo
                     store=FileStore(current_app.config["UPLOAD_DIR"]),
                     contest=contest,
                     plan=plan,
+                    zip_bytes=zip_bytes,
                     actor=None,
                     progress=lambda d, t: bar.update(1),
                 )

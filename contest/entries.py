@@ -347,6 +347,7 @@ def create_entry(
     now: datetime | None = None,
     extracted: Extracted | None = None,
     check_deadline: bool = True,
+    submit: bool = False,
 ) -> Entry:
     """Create an entry in draft (the contestant confirms it next). A repeated form token
     returns the entry that token already created: a double-clicked button makes one entry."""
@@ -391,7 +392,9 @@ def create_entry(
         owner=owner,
         receipt_no=new_receipt_no(session),
         title=title.strip(),
-        status=EntryStatus.draft,
+        # Imported entries arrived in time on paper or by e-mail: submitted at once.
+        status=EntryStatus.submitted if submit else EntryStatus.draft,
+        submitted_at=datetime.now(UTC) if submit else None,
         source=source,
         form_token=form_token,
         text=ex.text,

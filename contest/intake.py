@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from contest import batch
 from contest.entries import AuthorInput, Upload, create_entry
-from contest.extract import Extracted
+from contest.extract import Extracted, ExtractionError
 from contest.models import Contest, Entry, EntryStatus, ImportBatch, User
 from contest.problems import Problem, ProblemError
 from contest.services import record
@@ -52,7 +52,8 @@ def plan_import(
     manifest_name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> batch.BatchPlan:
-    """The dry run: nothing is written."""
+    """The dry run: nothing is written. The plan keeps no file bytes or texts (memory stays
+    flat with the batch size); the import reads each entry again from the zip."""
     plan = batch.plan_batch(
         zip_bytes,
         limits=contest_limits(contest),
@@ -60,6 +61,7 @@ def plan_import(
         manifest_bytes=manifest_bytes,
         manifest_name=manifest_name,
         progress=progress,
+        keep_content=False,
     )
     previous = session.scalar(
         select(ImportBatch).where(
@@ -76,6 +78,49 @@ def plan_import(
             )
         )
     return plan
+
+
+def _create_one(
+    session: Session,
+    *,
+    vault: Vault,
+    store: FileStore,
+    contest: Contest,
+    category,
+    planned: batch.PlannedEntry,
+    actor: User | None,
+) -> None:
+    p = planned
+    ex = Extracted(
+        text=p.text or "",
+        words=p.words or 0,
+        format=p.format or "txt",
+        metadata=dict(p.metadata),
+        hidden_text=list(p.hidden_text),
+        warnings=list(p.warnings),
+    )
+    media = Upload(p.media_bytes, p.media_name or "") if p.media_bytes else None
+    entry = create_entry(
+        session,
+        vault=vault,
+        store=store,
+        contest=contest,
+        category=category,
+        owner=None,
+        title=p.title,
+        pen_name=p.pen_name,
+        authors=[_author(a) for a in p.authors],
+        document=Upload(p.file_bytes or b"", p.file_name),
+        media=media,
+        source="import",
+        actor=actor,
+        extracted=ex,
+        check_deadline=False,
+        submit=True,
+    )
+    session.flush()
+    # Let the stored entry go: the session would otherwise keep every text of the batch.
+    session.expunge(entry)
 
 
 def _author(a: batch.AuthorRow) -> AuthorInput:
@@ -101,11 +146,13 @@ def import_plan(
     store: FileStore,
     contest: Contest,
     plan: batch.BatchPlan,
+    zip_bytes: bytes,
     actor: User | None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportBatch:
-    """Create every planned entry, or none: refuses a plan with any problem. The caller
-    commits once at the end, so a failure halfway leaves nothing (files included)."""
+    """Create every planned entry, or none: refuses a plan with any problem. Entries are read
+    from the zip one at a time and let go once flushed; the caller commits once at the end,
+    so a failure halfway leaves nothing (files included)."""
     if not plan.ok:
         problems = list(plan.problems) or [
             Problem(
@@ -118,37 +165,25 @@ def import_plan(
         raise ProblemError(problems)
     categories = {c.code: c for c in contest.categories}
     total = len(plan.entries)
-    for i, p in enumerate(plan.entries, start=1):
-        ex = Extracted(
-            text=p.text or "",
-            words=p.words or 0,
-            format=p.format or "txt",
-            metadata=dict(p.metadata),
-            hidden_text=list(p.hidden_text),
-            warnings=list(p.warnings),
-        )
-        media = Upload(p.media_bytes, p.media_name or "") if p.media_bytes else None
-        entry = create_entry(
-            session,
-            vault=vault,
-            store=store,
-            contest=contest,
-            category=categories[p.category_code],
-            owner=None,
-            title=p.title,
-            pen_name=p.pen_name,
-            authors=[_author(a) for a in p.authors],
-            document=Upload(p.file_bytes or b"", p.file_name),
-            media=media,
-            source="import",
-            actor=actor,
-            extracted=ex,
-            check_deadline=False,
-        )
-        entry.status = EntryStatus.submitted  # it arrived on paper or by e-mail in time
-        entry.submitted_at = entry.created_at
-        if progress:
-            progress(i, total)
+    limits = contest_limits(contest)
+    try:
+        with batch.open_contents(zip_bytes, limits=limits) as contents:
+            for i, p in enumerate(plan.entries, start=1):
+                contents.load(p)
+                _create_one(
+                    session,
+                    vault=vault,
+                    store=store,
+                    contest=contest,
+                    category=categories[p.category_code],
+                    planned=p,
+                    actor=actor,
+                )
+                contents.release(p)
+                if progress:
+                    progress(i, total)
+    except (batch.BatchError, ExtractionError) as e:
+        raise ProblemError(Problem("batch_changed", e.message("vi"), e.message("en"))) from e
     row = ImportBatch(
         contest_id=contest.id,
         sha256=plan.batch_sha256,

@@ -350,7 +350,13 @@ def import_confirm(slug: str):
     )
     try:
         row = intake.import_plan(
-            db(), vault=_vault(), store=_store(), contest=contest, plan=plan, actor=_me()
+            db(),
+            vault=_vault(),
+            store=_store(),
+            contest=contest,
+            plan=plan,
+            zip_bytes=zip_path.read_bytes(),
+            actor=_me(),
         )
     except ProblemError as e:
         show_problems(None, e)
