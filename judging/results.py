@@ -272,6 +272,16 @@ def allocate(session: Session, *, contest: Contest, rnd: Round, actor: User) -> 
                 )
             )
             n += 1
+        elif row.status == "reserve" and pd.notna(row.reserve):
+            # The reserve list: next in line if a winner is disqualified; not a prize.
+            session.add(
+                Award(
+                    contest_id=contest.id,
+                    entry_id=int(row.entry_id),
+                    prize="reserve",
+                    note=str(int(row.reserve)),
+                )
+            )
     for row in allocation.special.itertuples():
         if pd.notna(row.entry_id):
             session.add(

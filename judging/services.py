@@ -590,6 +590,36 @@ def _planner_inputs(session: Session, rnd: Round):
     return slots, judges, existing, conflicts
 
 
+def record_detected_conflicts(
+    session: Session, *, contest: Contest, judge_ids: Sequence[int]
+) -> int:
+    """Write every conflict found (declared unit or person matched, same name, the judge is an
+    author) as a row with its entry, so each one is on record; returns how many are new."""
+    pairs = conflict_pairs(session, contest=contest, judge_ids=judge_ids)
+    have = set(
+        session.execute(
+            select(Conflict.judge_id, Conflict.entry_id).where(
+                Conflict.contest_id == contest.id, Conflict.entry_id.is_not(None)
+            )
+        ).all()
+    )
+    new = sorted(pairs - have)
+    for judge_id, entry_id in new:
+        session.add(
+            Conflict(contest_id=contest.id, judge_id=judge_id, entry_id=entry_id, kind="detected")
+        )
+    if new:
+        session.flush()
+        record(
+            session,
+            actor=None,
+            action="conflict.detected",
+            contest=contest,
+            after={"pairs": len(new)},
+        )
+    return len(new)
+
+
 def preview_assignments(
     session: Session, *, rnd: Round, seed: int | None = None
 ) -> AssignmentPreview:
@@ -615,6 +645,9 @@ def apply_assignments(
     preview = preview_assignments(session, rnd=rnd, seed=seed)
     if preview.plan is None:
         return preview
+    record_detected_conflicts(
+        session, contest=rnd.contest, judge_ids=[st.user_id for st in seats_of(session, rnd)]
+    )
     now = datetime.now(UTC)
     active = {
         (a.entry_id, a.judge_id): a

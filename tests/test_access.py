@@ -71,6 +71,7 @@ EXPECTED: dict[str, tuple[str, dict[str, object]]] = {
     "judge.save_draft": ("POST", JUDGE_ONLY),
     "judge.submit": ("POST", JUDGE_ONLY),
     "judge.ask_reopen": ("POST", JUDGE_ONLY),
+    "judge.recuse": ("POST", JUDGE_ONLY),
     "manage_judging.rounds": ("GET", BACK_OFFICE),
     "manage_judging.round_settings": ("GET", BACK_OFFICE),
     "manage_judging.round_rubric": ("GET", BACK_OFFICE),

@@ -235,6 +235,32 @@ def ask_reopen(slug: str, position: int, code: str):
     return redirect(url_for("judge.read", slug=slug, position=position, code=code))
 
 
+@bp.post("/<slug>/round/<int:position>/entries/<code>/recuse")
+def recuse(slug: str, position: int, code: str):
+    """The judge steps back from an entry (a conflict seen only on reading); recorded."""
+    contest, rnd = _round(slug, position)
+    a = _assignment(rnd, code)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    reason = (request.form.get("reason") or "").strip()
+    if not reason:
+        flash(_("Write the reason for stepping back."), "error")
+        return redirect(url_for("judge.read", slug=slug, position=position, code=code)), 303
+    try:
+        js.recuse(db(), assignment=a, actor=_me(), reason=reason)
+    except ProblemError as e:
+        show_problems(None, e)
+        return redirect(url_for("judge.read", slug=slug, position=position, code=code)), 303
+    flash(
+        _(
+            "You no longer judge %(code)s; the secretariat will give it to another judge.",
+            code=code,
+        ),
+        "success",
+    )
+    return redirect(url_for("judge.round_home", slug=slug, position=position))
+
+
 @bp.route("/<slug>/conflicts", methods=["GET", "POST"])
 def conflicts(slug: str):
     contest = contest_services.get_contest(db(), slug)

@@ -57,6 +57,12 @@ def _checked() -> None:
         abort(400)
 
 
+def _award_label(award) -> str:
+    if award.prize == "reserve":
+        return _("Reserve %(n)s", n=award.note)
+    return prize_label(award.prize, locale())
+
+
 def _num(v):
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
@@ -104,7 +110,7 @@ def overview(slug: str):
                 and r.entry_id in stab.index
                 and not math.isnan(stab.loc[r.entry_id, "rank_low"])
                 else None,
-                "prizes": [prize_label(a.prize, locale()) for a in awards.get(int(r.entry_id), [])],
+                "prizes": [_award_label(a) for a in awards.get(int(r.entry_id), [])],
                 "reason": r.disqualification_reason if r.status == "disqualified" else "",
             }
         )

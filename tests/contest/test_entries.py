@@ -418,5 +418,7 @@ def test_file_over_the_contest_size_cap_is_refused(client, factory, login, sessi
     text = ("Bảo vệ nền tảng tư tưởng của Đảng. " * 40000).encode()  # about 1.5 MB
     resp = _form(client, c, doc=text, filename="bai.txt")
     assert resp.status_code == 400
-    assert "Tệp quá lớn" in resp.get_data(as_text=True) and "tối đa 1 MiB" in resp.get_data(as_text=True)
+    assert "Tệp quá lớn" in resp.get_data(as_text=True) and "tối đa 1 MiB" in resp.get_data(
+        as_text=True
+    )
     assert session.query(Entry).count() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from contest.models import AuditEvent
@@ -332,3 +333,97 @@ def test_two_tabs_on_an_unscored_entry_do_not_overwrite_each_other(world, client
     assert second.get_json()["score"]["points"] == {str(crit[0][0]): 10.0}
     with world.session() as s:
         assert s.scalar(select(Score)).points == {str(crit[0][0]): 10.0}
+
+
+def test_late_entry_changes_only_what_must_change(world, app, factory):
+    from contest import entries, services
+    from judging import services as js
+
+    world.open_and_assign()
+    before = set((e, j) for e, j, _c in world.assignments())
+    late = factory.entry(world.contest, seed=999)
+    with world.session() as s:
+        c = services.get_contest(s, "cham-thi")
+        entries.release_entries(s, vault=app.extensions["vault"], contest=c, actor=None)
+        rnd = js.get_round(s, c, 1)
+        preview = js.apply_assignments(s, rnd=rnd, actor=None)
+        s.commit()
+    after = set((e, j) for e, j, _c in world.assignments())
+    assert before <= after  # nothing moved
+    assert {e for e, _j in after - before} == {late.id}
+    assert len(after - before) == 2 and preview.plan.remove == []
+
+
+def test_override_by_hand_needs_a_reason_and_avoids_conflicts(world, app):
+    from contest.problems import ProblemError
+    from judging import services as js
+
+    world.open_and_assign()
+    with world.session() as s:
+        a = s.scalars(
+            select(Assignment).where(Assignment.active.is_(True)).order_by(Assignment.id)
+        ).first()
+        other = next(
+            j
+            for j in world.judges
+            if j
+            not in {
+                x.judge_id
+                for x in s.scalars(
+                    select(Assignment).where(
+                        Assignment.entry_id == a.entry_id, Assignment.active.is_(True)
+                    )
+                )
+            }
+        )
+        with pytest.raises(ProblemError):
+            js.override_assignment(s, assignment=a, new_judge_id=other, actor=None, reason=" ")
+        new = js.override_assignment(
+            s, assignment=a, new_judge_id=other, actor=None, reason="Giám khảo ốm"
+        )
+        s.commit()
+        assert new.pinned and new.source == "manual" and not a.active
+        ev = s.scalar(select(AuditEvent).where(AuditEvent.action == "assignment.override"))
+        assert (
+            ev.before == {"judge_id": a.judge_id}
+            and ev.after == {"judge_id": other}
+            and ev.note == "Giám khảo ốm"
+        )
+
+
+def test_recusal_is_recorded_and_the_entry_leaves_the_judge(world, client, judge_login):
+    from judging.models import Conflict
+
+    world.open_and_assign()
+    judge = judge_login(world, 0)
+    code = _mine(world, judge)[0]
+    page = f"/judge/cham-thi/round/1/entries/{code}"
+    r = client.post(
+        f"{page}/recuse",
+        data={"csrf_token": csrf_token(client, page), "reason": "Người quen của tôi"},
+    )
+    assert r.status_code == 302
+    assert code not in _mine(world, judge)
+    with world.session() as s:
+        c = s.scalar(select(Conflict).where(Conflict.kind == "recusal"))
+        assert c.judge_id == judge and c.note == "Người quen của tôi"
+    assert client.get(page).status_code == 403
+
+
+def test_detected_conflicts_are_recorded(app, factory):
+    from judging.models import Conflict
+    from tests.judging.conftest import World
+
+    w = World(app, factory, author_units={})
+    # judge 1 shares the author's full name with entry 2: found from the blind index
+    from contest.models import User
+
+    with w.session() as s:
+        u = s.get(User, w.judges[1])
+        u.set_profile(s.info["vault"], email=u.email, full_name="Tác Giả Thứ 2")
+        s.commit()
+    w.open_and_assign()
+    assert (w.entries[2].id, w.judges[1]) not in {(e, j) for e, j, _c in w.assignments()}
+    with w.session() as s:
+        rows = s.scalars(select(Conflict).where(Conflict.kind == "detected")).all()
+        assert [(c.judge_id, c.entry_id) for c in rows] == [(w.judges[1], w.entries[2].id)]
