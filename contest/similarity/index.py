@@ -188,7 +188,9 @@ class SimilarityIndex:
         self._pd.append(np.full(len(fp.sampled), slot, dtype=np.int64))
         self._pending += len(fp.sampled)
         self._pending_sorted = None
-        hits = self._ref_postings(fp.shingles)
+        # int32: one entry holds hundreds of reference hits (stock phrases), 100,000 entries
+        # would keep 0.8 GB of them as int64.
+        hits = self._ref_postings(fp.shingles).astype(np.int32)
         np.add.at(self._rdf, hits, 1)
         self._refhits.append(hits)
         if self._pending > max(200_000, len(self._h) // 8):
@@ -344,7 +346,7 @@ class SimilarityIndex:
             if self._refhits[slot] is None or self._slot.get(name) != slot:
                 continue
             fp = fingerprint(self.text(name), self.config)
-            hits = self._ref_postings(fp.shingles)
+            hits = self._ref_postings(fp.shingles).astype(np.int32)
             np.add.at(self._rdf, hits, 1)
             self._refhits[slot] = hits
 
@@ -450,7 +452,7 @@ class SimilarityIndex:
                 index._texts.append(blobs[slot])
                 index._words.append(words[slot])
                 index._cats.append(meta["cats"][slot])
-                index._refhits.append(hit_arrays[slot].astype(np.int64) if indexed[slot] else None)
+                index._refhits.append(hit_arrays[slot].astype(np.int32) if indexed[slot] else None)
             index._alive = np.ones(max(64, len(words)), dtype=bool)
             index._alive[len(words) :] = False
             index._h, index._d = z["h"], z["d"].astype(np.int64)
