@@ -16,7 +16,7 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -d translations >/dev/null
+	$(BIN)/pybabel -q compile -d translations
 
 # After adding or changing user-visible strings: extract, merge into the catalogues, then
 # translate the new entries in translations/vi/LC_MESSAGES/messages.po (a test checks).
@@ -34,6 +34,11 @@ demo: $(STAMP) translations
 	$(FLASK) db-upgrade
 	$(FLASK) ensure-admin
 	$(FLASK) demo load
+
+# Several gunicorn workers on PostgreSQL with RQ workers over Redis, on http://127.0.0.1:8000
+# (DATABASE_URL and REDIS_URL default to the local servers; see docs/deploy.md).
+serve: $(STAMP) translations
+	$(BIN)/python -m contest.serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
