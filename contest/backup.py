@@ -539,6 +539,9 @@ def restore_backup(app: Flask, archive: Path, *, yes: bool = False) -> RestoreRe
         work_dir = Path(work)
         manifest = _read_archive(Path(archive), work_dir)
         database = manifest["database"]
+        db_name = database.get("member", SQLITE_MEMBER if kind == "sqlite" else PG_MEMBER)
+        if db_name not in manifest["members"]:
+            raise BackupError("member_missing", name=db_name)
         if database["kind"] != kind:
             raise BackupError("kind_mismatch", archived=database["kind"], configured=kind)
         if kind == "postgresql":
@@ -571,9 +574,7 @@ def restore_backup(app: Flask, archive: Path, *, yes: bool = False) -> RestoreRe
 
         # From here on things change.
         engine.dispose()
-        db_member = work_dir / database.get(
-            "member", SQLITE_MEMBER if kind == "sqlite" else PG_MEMBER
-        )
+        db_member = work_dir / db_name
         if kind == "sqlite":
             _replace_sqlite(db_member, sqlite_path(url))
         else:

@@ -108,6 +108,13 @@ def _fresh_app(tmp_path: Path, database_url: str, name: str = "fresh"):
     )
 
 
+def _need_pg_tools(database_url: str) -> None:
+    if database_url.startswith("postgresql") and not (
+        shutil.which("pg_dump") and shutil.which("pg_restore")
+    ):
+        pytest.skip("PostgreSQL backup: pg_dump/pg_restore are not installed")
+
+
 def _wipe_postgres_schema(url: str) -> None:
     schema = backup.pg_target(url).schema
     engine = create_engine(url.split("?")[0].replace("postgresql://", "postgresql+psycopg://"))
@@ -120,10 +127,7 @@ def _wipe_postgres_schema(url: str) -> None:
 def test_backup_then_restore_into_wiped_instance_gives_back_everything(
     app, factory, database_url, tmp_path
 ):
-    if database_url.startswith("postgresql") and not (
-        shutil.which("pg_dump") and shutil.which("pg_restore")
-    ):
-        pytest.skip("PostgreSQL backup: pg_dump/pg_restore are not installed")
+    _need_pg_tools(database_url)
     _build_data(app, factory)
     before = _snapshot(app)
     assert len(before["entries"]) == 4 and len(before["scores"]) == 3 and len(before["files"]) == 4
@@ -217,16 +221,16 @@ def test_restore_refuses_without_yes_on_non_empty_database(sqlite_app, sqlite_fa
 
 
 def test_restore_with_yes_replaces_changed_data_and_missing_files(
-    sqlite_app, sqlite_factory, tmp_path
+    app, factory, database_url, tmp_path
 ):
-    app = sqlite_app
-    contest = sqlite_factory.contest(state="open")
-    sqlite_factory.entry(contest)
+    _need_pg_tools(database_url)
+    contest = factory.contest(state="open")
+    factory.entry(contest)
     before = _snapshot(app)
     out = tmp_path / "b.tar.gz"
     cli = _cli(app)
     assert cli.invoke(args=["backup", "-o", str(out)]).exit_code == 0
-    sqlite_factory.entry(contest)
+    factory.entry(contest)
     lost = next(iter(before["files"]))
     from contest.storage import FileStore
 
@@ -236,8 +240,9 @@ def test_restore_with_yes_replaces_changed_data_and_missing_files(
     assert r.exit_code == 0, r.output
     assert "entries: 1, scores: 0, files: 2 (1 written, 0 unchanged)" in r.output
     assert _snapshot(app) == before
-    db = backup.sqlite_path(app.config["DATABASE_URL"])
-    assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
+    if database_url.startswith("sqlite"):
+        db = backup.sqlite_path(database_url)
+        assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
 
 
 def test_restore_refuses_a_different_vault_key_on_non_empty_database(
