@@ -117,10 +117,12 @@ def run(n: int, seed: int = 0) -> None:
     true_keys = {tuple(sorted((p.a, p.b))) for p in truth}
     precision = len(reported & true_keys) / max(1, len(reported))
     false = sorted(reported - true_keys)[:5]
+    missed = [(p.a, p.b, p.kind, p.shared) for p in truth if (p.a, p.b) in copies - found.keys()]
     print(
         f"recall {hit}/{len(copies)} = {hit / max(1, len(copies)):.3f}; precision "
         f"{len(reported & true_keys)}/{len(reported)} = {precision:.3f}"
         + (f" (false, first: {false})" if false else "")
+        + (f" (missed, first: {missed[:5]})" if missed else "")
     )
     docs_by_name = {d.name: d for d in result.documents}
     quotes = [p for p in truth if p.kind == "quotation"]
