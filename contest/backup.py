@@ -428,7 +428,8 @@ def _sqlite_snapshot(source: Path, target: Path) -> tuple[int, int]:
     still in the WAL are included and writers are not blocked), then count from the copy."""
     if not source.exists():
         raise BackupError("sqlite_missing", path=str(source))
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    # A read-write handle (it only reads): a read-only one would leave -wal/-shm files behind.
+    src = sqlite3.connect(source, timeout=30)
     dst = sqlite3.connect(target)
     try:
         src.backup(dst)
