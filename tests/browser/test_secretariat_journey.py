@@ -147,6 +147,9 @@ def _scan_and_disqualify_copy(page, app) -> None:
     page.get_by_role(
         "button", name=re.compile("Quét tất cả tác phẩm|Xem lượt quét đang chạy")
     ).click()
+    expect(page.locator(".flash").first).to_have_text(
+        re.compile(r"^(Đã bắt đầu quét\.|Đang có một lượt quét; đây là tiến độ của nó\.)$")
+    )
     expect(page.locator("#scan-text")).to_have_text(
         "Lượt quét gần nhất so sánh 6 tác phẩm và đánh dấu 2.", timeout=SCAN_WAIT
     )
