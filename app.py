@@ -87,11 +87,12 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from contest import cli
+    from contest import backup, cli
     from judging import cli as judging_cli
 
     cli.register(app)
     judging_cli.register(app)
+    backup.register(app)
     from contest import screening_cli
 
     screening_cli.register(app)

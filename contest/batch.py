@@ -1752,6 +1752,7 @@ class BatchContents:
             limits=_extract_limits(self._limits),
         )
         entry.file_bytes, entry.text, entry.words = data, result.text, result.words
+        entry.format, entry.warnings = result.format, list(result.warnings)
         entry.hidden_text, entry.metadata = list(result.hidden_text), dict(result.metadata)
         if entry.media_member_name:
             entry.media_bytes = self._bytes(entry.media_member_name, entry.media_sha256)

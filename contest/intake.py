@@ -51,9 +51,14 @@ def plan_import(
     manifest_bytes: bytes | None = None,
     manifest_name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    extract_text: bool = True,
 ) -> batch.BatchPlan:
     """The dry run: nothing is written. The plan keeps no file bytes or texts (memory stays
-    flat with the batch size); the import reads each entry again from the zip."""
+    flat with the batch size); the import reads each entry again from the zip.
+
+    The confirm step re-plans with ``extract_text=False`` (hashes, types, rows, duplicates):
+    the import extracts each text once more anyway, and create_entry checks its word limits,
+    so a text that changed in between aborts the whole import instead of slipping through."""
     plan = batch.plan_batch(
         zip_bytes,
         limits=contest_limits(contest),
@@ -62,6 +67,7 @@ def plan_import(
         manifest_name=manifest_name,
         progress=progress,
         keep_content=False,
+        extract_text=extract_text,
     )
     previous = session.scalar(
         select(ImportBatch).where(

@@ -47,7 +47,7 @@ def _finish_request(response):
     if session is None:
         return response
     try:
-        if response.status_code < 400:
+        if response.status_code < 400 and not g.pop("rollback_request", False):
             session.commit()
         else:
             session.rollback()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash
+from flask import abort, flash, g
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 
@@ -14,7 +14,11 @@ def locale() -> str:
 
 
 def show_problems(form: FlaskForm | None, error: ProblemError) -> None:
-    """Put each problem on its form field when it names one, else flash it above the form."""
+    """Put each problem on its form field when it names one, else flash it above the form.
+
+    A request that shows a problem has failed: whatever it wrote before the problem was found
+    is rolled back at the request boundary, even when the answer is a redirect."""
+    g.rollback_request = True
     lang = locale()
     for p in error.problems:
         field = getattr(form, p.field, None) if (form is not None and p.field) else None

@@ -347,6 +347,7 @@ def import_confirm(slug: str):
         zip_bytes=zip_path.read_bytes(),
         manifest_bytes=manifest_bytes,
         manifest_name="manifest.xlsx" if manifest_bytes else None,
+        extract_text=False,
     )
     try:
         row = intake.import_plan(

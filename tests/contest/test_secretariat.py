@@ -3,6 +3,7 @@ identity reads in the audit log, disqualification."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 
@@ -228,3 +229,29 @@ def test_judge_cannot_open_the_back_office(client, factory, contest, login):
     login(judge)
     assert client.get("/manage/van-phong/").status_code == 403
     assert client.get("/manage/van-phong/entries").status_code == 403
+
+
+def test_confirm_posted_for_a_bad_batch_creates_nothing(client, secretary, session):
+    """The confirm step checks again: a batch with a too-short essay cannot be forced in."""
+    zip_bytes, rows = make_batch(2, syllables=1200)
+    short = make_batch(1, seed=9, syllables=200)[0]
+    import zipfile
+
+    files = {
+        n: zipfile.ZipFile(io.BytesIO(zip_bytes)).read(n)
+        for n in zipfile.ZipFile(io.BytesIO(zip_bytes)).namelist()
+        if n.endswith(".txt")
+    }
+    files["bai-0002.txt"] = zipfile.ZipFile(io.BytesIO(short)).read("bai-0001.txt")
+    files["danh-sach.xlsx"] = manifest(rows)
+    batch = zip_of(files)  # once: a zip carries timestamps, so a second one may differ
+    resp = _upload(client, batch)
+    assert resp.status_code == 422
+    key = hashlib.sha256(batch).hexdigest()
+    r = client.post(
+        "/manage/van-phong/import/confirm",
+        data={"csrf_token": csrf_token(client, "/manage/van-phong/import"), "key": key},
+        follow_redirects=True,
+    )
+    assert "ít hơn mức tối thiểu" in r.get_data(as_text=True)
+    assert session.query(Entry).count() == 0
