@@ -683,6 +683,21 @@ def apply_assignments(
     return preview
 
 
+def waiting_extra(session: Session, *, rnd: Round) -> set[int]:
+    """Entries whose extra reading is assigned but not yet submitted."""
+    rows = session.execute(
+        select(Assignment.entry_id)
+        .outerjoin(Score, Score.assignment_id == Assignment.id)
+        .where(
+            Assignment.round_id == rnd.id,
+            Assignment.active.is_(True),
+            Assignment.source == "extra",
+            (Score.id.is_(None)) | (Score.status != ScoreStatus.submitted),
+        )
+    )
+    return {r[0] for r in rows}
+
+
 def override_assignment(
     session: Session, *, assignment: Assignment, new_judge_id: int, actor: User, reason: str
 ) -> Assignment:
@@ -766,9 +781,17 @@ def override_assignment(
 
 
 def add_extra_reading(session: Session, *, rnd: Round, entry_id: int, actor: User) -> Assignment:
-    """One more reading for a disagreement, by the least-loaded judge without a conflict."""
+    """One more reading for a disagreement, by the least-loaded judge without a conflict.
+    Refused while an extra reading of the entry is still waiting for its score."""
     seats = seats_of(session, rnd)
     entry = session.get(Entry, entry_id)
+    if entry_id in waiting_extra(session, rnd=rnd):
+        raise _problem(
+            "extra_waiting",
+            "Bài {entry_code} đã có một lượt chấm thêm đang chờ điểm.",
+            "Entry {entry_code} already has an extra reading waiting for its score.",
+            entry_code=entry.secret_code,
+        )
     current = {
         a.judge_id
         for a in session.scalars(

@@ -74,6 +74,7 @@ def overview(slug: str):
     results.snapshot(db())
     res = results.compute(db(), contest=contest, rnd=rnd, lang=locale())
     awards = results.awards_by_entry(db(), contest)
+    waiting = js.waiting_extra(db(), rnd=rnd)
     scores = res.aggregation.scores.set_index("entry_id")
     stab = res.stability.set_index("entry_id") if len(res.stability) else None
     categories: dict[str, list[dict]] = {}
@@ -98,7 +99,8 @@ def overview(slug: str):
                 "calibrated": _num(s["calibrated"]) if s is not None else None,
                 "final": _num(r.score),
                 "disagreement": bool(s["disagreement"]) if s is not None else False,
-                "pending": bool(r.pending_extra),
+                "pending": bool(r.pending_extra) and int(r.entry_id) not in waiting,
+                "waiting": int(r.entry_id) in waiting,
                 "too_close": bool(stab.loc[r.entry_id, "too_close_to_call"])
                 if stab is not None and r.entry_id in stab.index
                 else False,

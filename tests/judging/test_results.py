@@ -260,3 +260,24 @@ def test_results_pages_forbidden_to_judges(world, client, judge_login):
     judge_login(world, 0)
     assert client.get("/manage/cham-thi/results/").status_code == 403
     assert client.get("/manage/cham-thi/results/report.xlsx").status_code == 403
+
+
+def test_extra_reading_is_not_assigned_twice(world, admin_client):
+    from judging.models import Assignment
+
+    world.open_and_assign()
+    _score_all(world, totals={1: [50, 75]})
+    token = csrf_token(admin_client, "/manage/cham-thi/results/")
+    url = f"/manage/cham-thi/results/extra/{world.entries[1].id}"
+    admin_client.post(url, data={"csrf_token": token})
+    page = admin_client.get("/manage/cham-thi/results/").get_data(as_text=True)
+    assert "đang chờ lượt chấm thêm" in page and "Phân thêm lượt chấm" not in page
+    r = admin_client.post(url, data={"csrf_token": token}, follow_redirects=True)
+    assert "đã có một lượt chấm thêm đang chờ điểm" in r.get_data(as_text=True)
+    with world.session() as s:
+        assert (
+            s.query(Assignment)
+            .filter(Assignment.entry_id == world.entries[1].id, Assignment.active.is_(True))
+            .count()
+            == 3
+        )
