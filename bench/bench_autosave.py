@@ -368,10 +368,10 @@ def _get(client, path: str) -> float:
 def measure(inst: Instance, n: int, *, what_if: bool) -> dict[str, list[float]]:
     """n saves, each preceded by GET / and GET /judge/ (same client, same moment).
 
-    With what_if, another n saves run in alternating blocks of BLOCK while one idle sqlite3
-    connection holds the database open (as a connection pool would): the request's
-    connection is then never the last one, so closing it does not checkpoint and delete the
-    WAL, and the next commit does not recreate it. Blocks alternate so both see the same load.
+    With what_if, another n // 2 saves (each after a GET /) run in blocks of BLOCK between
+    default ones while one idle sqlite3 connection holds the database open, as a connection
+    pool would: the request's connection is then never the last one, so closing it does not
+    checkpoint and delete the WAL, and the next commit does not recreate it.
     """
     client = inst.app.test_client()
     _login(client, inst.judge_email)
@@ -383,20 +383,25 @@ def measure(inst: Instance, n: int, *, what_if: bool) -> dict[str, list[float]]:
     keys = ("save", "get_home", "get_judge")
     out: dict[str, list[float]] = {k: [] for k in keys}
     out.update({f"{k}_held": [] for k in keys})
-    blocks = ([False, True] if what_if else [False]) * (n // BLOCK + 1)
+    # Half as many what-if saves as default ones (to bound the run): blocks go F, T, F, F, T, F...
+    want = {False: n, True: n // 2 if what_if else 0}
     done = {False: 0, True: 0}
-    for held in blocks:
-        if done[held] >= n:
-            continue
+    block = 0
+    while done[False] < want[False] or done[True] < want[True]:
+        held = block % 3 == 1
+        if done[held] >= want[held]:
+            held = not held
+        block += 1
         keeper = None
         if held:
             keeper = sqlite3.connect(inst.db_path)
             # A read opens the WAL index: until then the connection does not count as a user.
             keeper.execute("SELECT count(*) FROM sqlite_master").fetchall()
         suffix = "_held" if held else ""
-        for _ in range(min(BLOCK, n - done[held])):
+        for _ in range(min(BLOCK, want[held] - done[held])):
             out["get_home" + suffix].append(_get(client, "/"))
-            out["get_judge" + suffix].append(_get(client, "/judge/"))
+            if not held:
+                out["get_judge"].append(_get(client, "/judge/"))
             out["save" + suffix].append(saver.save())
             done[held] += 1
         if keeper is not None:
@@ -442,6 +447,64 @@ def profile(inst: Instance, n: int) -> str:
             stats.sort_stats("cumulative").print_stats(30)
         stats.sort_stats("tottime").print_stats(15)
     return buf.getvalue()
+
+
+def query_check(inst: Instance, calls: int = 30) -> list[tuple[str, float, str]]:
+    """The save's lookup of the assignment by code, as written and with the entry's contest
+    added (which lets SQLite start from the (contest_id, secret_code) unique index): median
+    ms per call and SQLite's plan of each."""
+    from sqlalchemy import select
+
+    from contest import services
+    from contest.models import Entry
+    from judging import services as js
+    from judging.models import Assignment
+
+    out = []
+    with inst.app.extensions["db_session_factory"]() as s:
+        contest = services.get_contest(s, SLUG)
+        rnd = js.get_round(s, contest, 1)
+        judge = services.find_user(s, inst.judge_email)
+        code = inst.codes[len(inst.codes) // 2]
+        with_contest = (
+            select(Assignment)
+            .join(Entry, Entry.id == Assignment.entry_id)
+            .where(
+                Entry.contest_id == rnd.contest_id,
+                Assignment.round_id == rnd.id,
+                Assignment.judge_id == judge.id,
+                Entry.secret_code == code,
+                Assignment.active.is_(True),
+            )
+        )
+        as_written = js.assignment_for(s, rnd=rnd, judge=judge, code=code)
+        if as_written is None or s.scalar(with_contest) is not as_written:
+            raise SystemExit("query check: the two lookups disagree")
+        variants = {
+            "assignment_for as written": lambda: js.assignment_for(
+                s, rnd=rnd, judge=judge, code=code
+            ),
+            "the same + Entry.contest_id": lambda: s.scalar(with_contest),
+        }
+        for label, fn in variants.items():
+            times = []
+            for _ in range(calls):
+                s.expunge_all()  # each call goes to the database, as in a fresh request
+                t = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t)
+            out.append((label, statistics.median(times), ""))
+        ids = (rnd.id, judge.id, code, rnd.contest_id)
+    con = sqlite3.connect(inst.db_path)
+    base = (
+        "SELECT a.id FROM assignments a JOIN entries e ON e.id = a.entry_id "
+        "WHERE a.round_id = ? AND a.judge_id = ? AND e.secret_code = ? AND a.active = 1"
+    )
+    for i, (sql, args) in enumerate([(base, ids[:3]), (base + " AND e.contest_id = ?", ids)]):
+        plan = "; ".join(r[3] for r in con.execute("EXPLAIN QUERY PLAN " + sql, args))
+        out[i] = (out[i][0], out[i][1], plan)
+    con.close()
+    return out
 
 
 def pct(xs: list[float], p: int) -> float:
@@ -527,6 +590,10 @@ def main() -> None:
             f"target (median < 20 ms at {size:,} entries): {verdict} "
             f"({fmt_ms(med(res['save']))} ms)"
         )
+        print()
+        for size, inst in zip(sizes, insts, strict=True):
+            for label, t, plan in query_check(inst):
+                print(f"{size:>8,} | {label:<28} | {t * 1000:8.3f} ms | {plan}")
         if args.profile:
             print()
             print(profile(insts[-1], 100))
