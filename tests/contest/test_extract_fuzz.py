@@ -24,7 +24,7 @@ from datetime import date
 from typing import Any, Protocol, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from contest.batch import (
@@ -39,12 +39,14 @@ from contest.extract import SUPPORTED_FORMATS, Extracted, ExtractionError, count
 from contest.legacy_encoding import encode_legacy
 from tests.contest.batchfactory import manifest
 from tests.contest.docfactory import (
+    W_NS,
     add_footnote,
     add_tracked_changes,
     make_docx,
     make_encrypted_pdf,
     make_odt,
     make_pdf,
+    with_members,
     zip_bytes,
 )
 
@@ -54,7 +56,9 @@ T = TypeVar("T")
 
 
 class Source(Protocol):
-    """Where a mutation takes its random choices from."""
+    """Where a mutation takes its random choices from; ``big`` allows multi-megabyte pieces."""
+
+    big: bool
 
     def integer(self, lo: int, hi: int) -> int: ...
     def choice(self, options: Sequence[T]) -> T: ...
@@ -64,8 +68,9 @@ class Source(Protocol):
 class RandomSource:
     """Choices from a seeded ``random.Random``: reproducible long runs without hypothesis."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, *, big: bool = True) -> None:
         self.rng = rng
+        self.big = big
 
     def integer(self, lo: int, hi: int) -> int:
         return self.rng.randint(lo, hi)
@@ -80,6 +85,8 @@ class RandomSource:
 class DrawSource:
     """Choices drawn from hypothesis, so failing inputs shrink."""
 
+    big = False  # keeps the test file fast; the bench run takes the big sizes
+
     def __init__(self, data: st.DataObject) -> None:
         self.data = data
 
@@ -87,7 +94,9 @@ class DrawSource:
         return self.data.draw(st.integers(lo, hi))
 
     def choice(self, options: Sequence[T]) -> T:
-        return self.data.draw(st.sampled_from(options))
+        # Draw an index, not the option: a failure report then shows "Draw 1: 2", not a
+        # whole document.
+        return options[self.data.draw(st.integers(0, len(options) - 1))]
 
     def blob(self, max_size: int) -> bytes:
         return self.data.draw(st.binary(min_size=1, max_size=max_size))
@@ -100,6 +109,20 @@ PARAGRAPHS = [
     "Những luận điệu sai trái, thù địch cần được nhận diện và phản bác kịp thời!",
     "Kiên định mục tiêu độc lập dân tộc gắn liền với chủ nghĩa xã hội.",
 ]
+
+
+LEGACY_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    f'<w:styles xmlns:w="{W_NS}">'
+    '<w:docDefaults><w:rPrDefault><w:rPr><w:rFonts w:ascii=".VnTime" w:hAnsi=".VnTime"/>'
+    "</w:rPr></w:rPrDefault></w:docDefaults>"
+    '<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/>'
+    '<w:basedOn w:val="Base"/></w:style>'
+    '<w:style w:type="paragraph" w:styleId="Base"><w:basedOn w:val="Normal"/>'
+    '<w:rPr><w:rFonts w:hAnsi="VNI-Times"/></w:rPr></w:style>'
+    '<w:style w:type="character" w:styleId="Hoa"><w:rPr><w:rFonts w:ascii=".VnTimeH"/>'
+    "</w:rPr></w:style></w:styles>"
+).encode()
 
 
 @functools.cache
@@ -119,6 +142,9 @@ def seed_documents() -> dict[str, list[tuple[str, bytes]]]:
     docx_legacy = make_docx(
         [encode_legacy("Tổ quốc Việt Nam muôn năm.", "tcvn3")], fonts={0: ".VnTime"}
     )
+    # python-docx's own styles.xml takes ~50 ms to parse: a small one keeps the font
+    # resolution (defaults, basedOn chains, character styles) cheap to fuzz.
+    docx_legacy = with_members(docx_legacy, {"word/styles.xml": LEGACY_STYLES})
     odt_plain = make_odt(PARAGRAPHS)
     odt_rich = make_odt(
         PARAGRAPHS,
@@ -186,7 +212,8 @@ def seed_batches() -> list[dict[str, bytes]]:
         "thu muc/bai-4.txt": docs["txt"][0][1],
     }
     rows = [_manifest_row(i, name) for i, name in enumerate(files, start=1)]
-    rows.append({**_manifest_row(4, ""), "full_name": "Đồng Tác Giả", "number": None})
+    co_author = {**_manifest_row(5, ""), "full_name": "Đồng Tác Giả", "number": None}
+    rows.append({**co_author, "title": None, "category": None})
     full = {**files, "danh-sach.xlsx": manifest(rows)}
     small = {"a.txt": docs["txt"][4][1], "ds.xlsx": manifest([_manifest_row(1, "a.txt")])}
     return [full, small]
@@ -255,8 +282,8 @@ BYTE_MUTATIONS: list[Callable[[Source, bytes], bytes]] = [
 _CENTRAL = b"PK\x01\x02"
 _LOCAL = b"PK\x03\x04"
 # (offset, width) of header fields worth corrupting: flags, method, sizes, name/extra lengths.
-_CENTRAL_FIELDS = [(8, 2), (10, 2), (20, 4), (24, 4), (28, 2), (30, 2), (38, 4), (42, 4)]
-_LOCAL_FIELDS = [(6, 2), (8, 2), (18, 4), (22, 4), (26, 2), (28, 2)]
+_CENTRAL_FIELDS = [(6, 2), (8, 2), (10, 2), (20, 4), (24, 4), (28, 2), (30, 2), (38, 4), (42, 4)]
+_LOCAL_FIELDS = [(4, 2), (6, 2), (8, 2), (18, 4), (22, 4), (26, 2), (28, 2)]
 
 
 def zip_header_field(src: Source, data: bytes) -> bytes:
@@ -277,11 +304,29 @@ def zip_header_field(src: Source, data: bytes) -> bytes:
 
 def members_of(data: bytes) -> dict[str, bytes] | None:
     """The members of a readable zip, else None (the input was already broken)."""
+    members = _cached_members(data)
+    return dict(members) if members is not None else None
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_members(data: bytes) -> dict[str, bytes] | None:
+    # Most mutation chains start from one of a few seeds: unzip each once.
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return {info.filename: zf.read(info) for info in zf.infolist()}
     except Exception:
         return None
+
+
+def rezip(members: dict[str, bytes], *, deflate: bool) -> bytes:
+    """Zip ``members`` again: stored (compressing is most of a mutation's cost) or deflated at
+    level 1; "mimetype" stays stored, as ODF wants."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compresslevel=1) as zf:
+        for name, content in members.items():
+            method = zipfile.ZIP_DEFLATED if deflate and name != "mimetype" else zipfile.ZIP_STORED
+            zf.writestr(zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0)), content, method)
+    return buf.getvalue()
 
 
 def replace_member(src: Source, members: dict[str, bytes]) -> dict[str, bytes]:
@@ -343,9 +388,10 @@ def mutate_xml(src: Source, xml: bytes) -> bytes:
         # A huge attribute value on an existing start tag.
         starts = [m.end() for m in re.finditer(rb"<[A-Za-z][\w:.-]*", xml)]
         at = src.choice(starts) if starts else at
-        piece = b' huge="' + b"A" * src.choice([1_000, 100_000, 2_000_000]) + b'"'
+        sizes = [1_000, 100_000, 2_000_000] if src.big else [1_000, 50_000]
+        piece = b' huge="' + b"A" * src.choice(sizes) + b'"'
     elif kind == 3:
-        depth = src.choice([50, 900, 3_000, 20_000])
+        depth = src.choice([50, 900, 3_000, 20_000] if src.big else [50, 900, 3_000])
         tag = src.choice(["w:r", "w:hyperlink", "w:sdt", "w:tbl", "text:span", "text:p", "x"])
         piece = (f"<{tag}>" * depth + "z" + f"</{tag}>" * depth).encode()
     elif kind == 4:
@@ -360,7 +406,7 @@ def mutate_xml(src: Source, xml: bytes) -> bytes:
         piece = b""
         xml = re.sub(rb'xmlns:(\w+)="[^"]*"', rb'xmlns:\1="urn:fuzz"', xml, count=1)
     else:
-        piece = b"x" * src.choice([10_000, 1_000_000])  # a huge text node
+        piece = b"x" * src.choice([10_000, 1_000_000] if src.big else [10_000])  # a huge text node
     return xml[:at] + piece + xml[at:]
 
 
@@ -419,7 +465,8 @@ def pdf_keyword(src: Source, data: bytes) -> bytes:
         return data.replace(word, b"", 1)
     if kind == 2:
         opener = src.choice([b"[", b"<<", b"<<[", b"q "])
-        return data.replace(b"<<", opener * src.choice([100, 2_000, 50_000]) + b"<<", 1)
+        depth = src.choice([100, 2_000, 50_000] if src.big else [100, 2_000])
+        return data.replace(b"<<", opener * depth + b"<<", 1)
     # A self-referencing parent: page trees that loop.
     return data.replace(b"/Parent 2 0 R", src.choice([b"/Parent 7 0 R", b"/Kids [2 0 R]"]), 1)
 
@@ -431,7 +478,7 @@ def mutate_document(src: Source, data: bytes, *, zipped: bool | None = None) -> 
         members = members_of(data) if is_zip and src.integer(0, 1) else None
         if members:
             members = src.choice(MEMBER_MUTATIONS)(src, members)
-            data = zip_bytes(members, stored=("mimetype",)) if members else b""
+            data = rezip(members, deflate=src.integer(0, 3) == 0) if members else b""
             continue
         pool = BYTE_MUTATIONS + ([zip_header_field] * 2 if is_zip else [])
         if data[:5] == b"%PDF-":
@@ -455,7 +502,9 @@ def fuzz_batch(src: Source) -> bytes:
     for _ in range(src.integer(1, 3)):
         if members:
             members = src.choice(MEMBER_MUTATIONS)(src, members)
-    data = zip_bytes(members) if members else b"PK\x05\x06" + b"\x00" * 18
+    data = (
+        rezip(members, deflate=src.integer(0, 3) == 0) if members else b"PK\x05\x06" + b"\x00" * 18
+    )
     if src.integer(0, 2) == 0:
         data = mutate_document(src, data, zipped=True)
     return data
@@ -506,6 +555,9 @@ FUZZ_SETTINGS = settings(
     deadline=None,
     database=None,
     derandomize=True,  # the same examples on every run: a red test is a real regression
+    # No shrinking: mutated documents shrink slowly, and each finding gets a hand-made
+    # reproducer below; the failure report still shows the drawn choices.
+    phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -538,3 +590,91 @@ def test_fuzz_seeds_are_valid():
             assert extract(blob, name).format == fmt
     plan = plan_batch(zip_bytes(seed_batches()[0]), limits=FUZZ_LIMITS, today=FUZZ_TODAY)
     assert [e.status for e in plan.entries] == ["create", "create", "create", "create"]
+
+
+# ---------------------------------------------------------------- reproducers of findings
+# Concrete inputs the fuzz run found crashing (docs/fuzz.md); each asserts the clear error.
+
+
+def _corrupt_deflate(data: bytes, member: str) -> bytes:
+    """Make the deflate stream of ``member`` start with an invalid block type (0xFF)."""
+    raw = bytearray(data)
+    pos = raw.find(_LOCAL)
+    while pos != -1:
+        name_len = int.from_bytes(raw[pos + 26 : pos + 28], "little")
+        extra_len = int.from_bytes(raw[pos + 28 : pos + 30], "little")
+        if raw[pos + 30 : pos + 30 + name_len] == member.encode():
+            raw[pos + 30 + name_len + extra_len] = 0xFF
+            return bytes(raw)
+        pos = raw.find(_LOCAL, pos + 4)
+    raise AssertionError(f"{member} not in the zip")
+
+
+def _needs_zip_version(data: bytes, member: str, version: int) -> bytes:
+    """Set the central directory's "version needed to extract" of ``member``."""
+    raw = bytearray(data)
+    pos = raw.find(_CENTRAL)
+    while pos != -1:
+        name_len = int.from_bytes(raw[pos + 28 : pos + 30], "little")
+        if raw[pos + 46 : pos + 46 + name_len] == member.encode():
+            raw[pos + 6 : pos + 8] = version.to_bytes(2, "little")
+        pos = raw.find(_CENTRAL, pos + 4)
+    return bytes(raw)
+
+
+def _extraction_code(data: bytes, name: str) -> str:
+    with pytest.raises(ExtractionError) as caught:
+        extract(data, name)
+    return caught.value.code
+
+
+def test_extract_docx_with_broken_deflate_stream_is_corrupt_file():
+    data = _corrupt_deflate(make_docx(["Một đoạn văn."]), "word/document.xml")
+    assert _extraction_code(data, "bai.docx") == "corrupt_file"
+
+
+def test_extract_odt_with_broken_deflate_stream_is_corrupt_file():
+    data = _corrupt_deflate(make_odt(["Một đoạn văn."]), "content.xml")
+    assert _extraction_code(data, "bai.odt") == "corrupt_file"
+
+
+def test_extract_zip_named_upload_with_broken_mimetype_stream_is_corrupt_file():
+    # A deflated (not stored) mimetype member is read by the format sniffing of a
+    # zip uploaded under a name that is neither .docx nor .odt.
+    odt = zip_bytes({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b""})
+    assert _extraction_code(_corrupt_deflate(odt, "mimetype"), "bai.zip") == "corrupt_file"
+
+
+def test_extract_docx_needing_unknown_zip_version_is_corrupt_file():
+    data = _needs_zip_version(make_docx(["Một đoạn văn."]), "word/document.xml", 0xFF)
+    assert _extraction_code(data, "bai.docx") == "corrupt_file"
+
+
+def test_extract_odt_xml_with_unknown_encoding_is_corrupt_file():
+    members = {
+        name: content.replace(b'encoding="UTF-8"', b'encoding="bogus"')
+        for name, content in _members(make_odt(["Một đoạn văn."])).items()
+    }
+    data = zip_bytes(members, stored=("mimetype",))
+    assert _extraction_code(data, "bai.odt") == "corrupt_file"
+
+
+def test_extract_error_message_for_file_name_with_line_break_is_one_line():
+    with pytest.raises(ExtractionError) as caught:
+        extract(b"not a pdf", "bai\nthi.pdf")
+    assert caught.value.code == "corrupt_file"
+    assert "\n" not in caught.value.message("vi")
+    assert "\n" not in caught.value.message("en")
+
+
+def test_batch_with_docx_whose_deflate_stream_is_broken_reports_the_entry():
+    docx = _corrupt_deflate(make_docx(["Một đoạn văn."]), "word/document.xml")
+    data = zip_bytes({"bai.docx": docx, "ds.xlsx": manifest([_manifest_row(1, "bai.docx")])})
+    plan = plan_batch(data, limits=FUZZ_LIMITS, today=FUZZ_TODAY)
+    assert [p.code for p in plan.entries[0].problems] == ["extract_corrupt_file"]
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    members = members_of(data)
+    assert members is not None
+    return members
