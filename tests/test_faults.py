@@ -294,7 +294,7 @@ def test_kill_during_bulk_import_creates_nothing_and_the_retry_imports_once(stac
 
 def test_kill_during_score_submit_keeps_answered_scores_and_leaves_none_half_made(stack):
     from contest.models import User
-    from judging.models import Assignment, RoundCriterion, Score, ScoreStatus
+    from judging.models import Assignment, Round, RoundCriterion, Score, ScoreStatus
 
     world = stack.world
     with stack.session() as s:
@@ -306,7 +306,11 @@ def test_kill_during_score_submit_keeps_answered_scores_and_leaves_none_half_mad
                 select(Assignment).where(Assignment.judge_id == judge_id, Assignment.active)
             )
         )
-        criteria = s.execute(select(RoundCriterion.id, RoundCriterion.max_points)).all()
+        criteria = s.execute(
+            select(RoundCriterion.id, RoundCriterion.max_points)
+            .join(Round, RoundCriterion.round_id == Round.id)
+            .where(Round.position == 1)
+        ).all()
     assert len(codes) >= 2
     web = _signed_in(stack, email)
     points = {f"points-{cid}": str(int(mp) - 1) for cid, mp in criteria}
@@ -425,11 +429,11 @@ def test_kill_rq_workers_during_scan_resumes_and_finishes_once(stack):
 # --------------------------------------------------------------------------- database down
 
 
-def test_database_unreachable_pages_answer_503_and_autosave_503_json(tmp_path):
-    """Pages and the judge's autosave while nothing listens at the database's address."""
+def _down_apps(tmp_path):
+    """An app on a working SQLite file and one whose PostgreSQL address has no listener,
+    sharing SECRET_KEY, so a session cookie from the first is valid on the second."""
     from app import create_app
-    from contest import migrate, services
-    from tests.conftest import csrf_token
+    from contest import migrate
 
     up_db = tmp_path / "up.db"
     migrate.upgrade(f"sqlite:///{up_db}")
@@ -444,6 +448,37 @@ def test_database_unreachable_pages_answer_503_and_autosave_503_json(tmp_path):
             **common,
         }
     )
+    return up, down
+
+
+DOWN_ADVICE = "Không có gì bị lưu dở dang. Hãy thử lại sau vài giây."
+
+
+def _assert_503_page(page) -> None:
+    body = page.get_data(as_text=True)
+    assert (page.status_code, page.headers.get("Retry-After")) == (503, "5"), body[:500]
+    assert DOWN_ADVICE in body
+    assert "Traceback" not in body and "psycopg" not in body
+
+
+def test_database_unreachable_anonymous_pages_answer_503_in_vietnamese(tmp_path):
+    up, down = _down_apps(tmp_path)
+    try:
+        client = down.test_client()
+        for path in ("/", f"/contests/{SLUG}"):
+            _assert_503_page(client.get(path))
+    finally:
+        up.extensions["db_engine"].dispose()
+        down.extensions["db_engine"].dispose()
+
+
+def test_database_unreachable_signed_in_pages_and_autosave_answer_503(tmp_path):
+    """A signed-in judge while the database is away: pages say 503 in Vietnamese and the
+    autosave answers 503 JSON (judge.js then keeps the draft in the browser)."""
+    from contest import services
+    from tests.conftest import csrf_token
+
+    up, down = _down_apps(tmp_path)
     try:
         with up.extensions["db_session_factory"]() as s:
             services.create_user(s, email="gk@example.vn", full_name="Giám Khảo", password=PASSWORD)
@@ -463,22 +498,14 @@ def test_database_unreachable_pages_answer_503_and_autosave_503_json(tmp_path):
         client.set_cookie("session", signed_in.get_cookie("session").value)
 
         for path in ("/", "/judge/"):
-            page = client.get(path)
-            body = page.get_data(as_text=True)
-            assert (page.status_code, page.headers["Retry-After"]) == (503, "5"), body[:500]
-            assert "Không có gì bị lưu dở dang. Hãy thử lại sau vài giây." in body
-            assert "Traceback" not in body and "psycopg" not in body
-
+            _assert_503_page(client.get(path))
         saved = client.post(
             f"/judge/{SLUG}/round/1/entries/CL-AAAA/draft",
             data={"csrf_token": token, "version": "3", "points-1": "12"},
             headers={"Accept": "application/json"},
         )
         assert saved.status_code == 503
-        assert saved.get_json() == {
-            "error": "Hệ thống tạm thời gián đoạn",
-            "message": "Không có gì bị lưu dở dang. Hãy thử lại sau vài giây.",
-        }
+        assert saved.get_json() == {"error": "Hệ thống tạm thời gián đoạn", "message": DOWN_ADVICE}
     finally:
         up.extensions["db_engine"].dispose()
         down.extensions["db_engine"].dispose()
