@@ -18,6 +18,7 @@ import io
 import random
 import re
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -322,7 +323,9 @@ def rezip(members: dict[str, bytes], *, deflate: bool) -> bytes:
     """Zip ``members`` again: stored (compressing is most of a mutation's cost) or deflated at
     level 1; "mimetype" stays stored, as ODF wants."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compresslevel=1) as zf:
+    # Names cut at a NUL by zipfile may repeat: a hostile zip may too, so no warning.
+    with warnings.catch_warnings(), zipfile.ZipFile(buf, "w", compresslevel=1) as zf:
+        warnings.simplefilter("ignore")
         for name, content in members.items():
             method = zipfile.ZIP_DEFLATED if deflate and name != "mimetype" else zipfile.ZIP_STORED
             zf.writestr(zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0)), content, method)
