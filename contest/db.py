@@ -44,11 +44,22 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        # NullPool: each request gets its own connection, so WAL readers never hold a stale
-        # snapshot; busy_timeout lets concurrent writers wait instead of failing at once.
-        engine = create_engine(
-            url, echo=echo, poolclass=NullPool, connect_args={"check_same_thread": False}
-        )
+        # A pool of connections (each is rolled back when returned, so no stale snapshot is
+        # kept): closing the last connection would checkpoint and delete the WAL on every
+        # request (~10 ms). busy_timeout lets concurrent writers wait instead of failing.
+        if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
+            engine = create_engine(
+                url, echo=echo, poolclass=NullPool, connect_args={"check_same_thread": False}
+            )
+        else:
+            engine = create_engine(
+                url,
+                echo=echo,
+                pool_size=5,
+                max_overflow=10,
+                pool_pre_ping=False,
+                connect_args={"check_same_thread": False},
+            )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial

@@ -30,6 +30,7 @@ import sys
 import time
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
@@ -201,12 +202,21 @@ _WARNINGS: dict[str, dict[str, str]] = {
 }
 
 
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL_RE.sub("\ufffd", text)
+
+
 class ExtractionError(Exception):
     """A file that cannot be read; ``code`` names the reason, ``params`` fill the message."""
 
     def __init__(self, code: str, **params: object) -> None:
         self.code = code
-        self.params = {k: str(v) for k, v in params.items()}
+        # Names come from uploads: no control or line-separator character may break the
+        # one-line message (a file name with a newline in it, found by fuzzing).
+        self.params = {k: _one_line(str(v)) for k, v in params.items()}
         super().__init__(self.message("en"))
 
     def message(self, lang: str = "vi") -> str:
@@ -308,6 +318,19 @@ def detect_format(data: bytes, filename: str) -> str:
     raise ExtractionError("unsupported_format", filename=name)
 
 
+# Everything zipfile and zlib raise on a damaged or unusual archive (found by fuzzing:
+# a corrupt deflate stream raises zlib.error, an unknown "version needed" NotImplementedError).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    ValueError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    zlib.error,
+)
+
+
 def _zip_kind(data: bytes, name: str, ext: str) -> str:
     if ext == ".docx":
         return "docx"
@@ -320,7 +343,7 @@ def _zip_kind(data: bytes, name: str, ext: str) -> str:
             mimetype = b""
             if "mimetype" in names and zf.getinfo("mimetype").file_size < 200:
                 mimetype = zf.read("mimetype").strip()
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
+    except _ZIP_ERRORS:
         raise ExtractionError("corrupt_file", filename=name, format="ZIP") from None
     if "word/document.xml" in names:
         return "docx"
@@ -359,7 +382,7 @@ def _read_zip(data: bytes, name: str, fmt: str, limits: Limits, clock: _Clock) -
     """Check a .docx/.odt container against the caps; return its XML parts by name."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except _ZIP_ERRORS:
         raise ExtractionError("corrupt_file", filename=name, format=fmt.upper()) from None
     with zf:
         infos = zf.infolist()
@@ -399,7 +422,7 @@ def _read_zip(data: bytes, name: str, fmt: str, limits: Limits, clock: _Clock) -
                 # Declared sizes bound what zipfile returns; the read cap is a second fence.
                 with zf.open(info) as member:
                     content = member.read(info.file_size + 1)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+            except _ZIP_ERRORS:
                 raise ExtractionError("corrupt_file", filename=name, format=fmt.upper()) from None
             if _has_doctype(content):
                 raise ExtractionError("xml_entity", filename=name, member=info.filename)
@@ -412,7 +435,7 @@ def _parse_xml(content: bytes, name: str, member: str, fmt: str) -> Element:
         return SafeET.fromstring(content, forbid_dtd=True)
     except DefusedXmlException:
         raise ExtractionError("xml_entity", filename=name, member=member) from None
-    except SyntaxError:  # ParseError
+    except (SyntaxError, LookupError, ValueError):  # ParseError; an unknown encoding
         raise ExtractionError("corrupt_file", filename=name, format=fmt.upper()) from None
 
 

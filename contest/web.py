@@ -31,6 +31,18 @@ def db() -> Session:
     return g.db_session
 
 
+def _forget_user() -> None:
+    """After a database failure the error page must not try to load the signed-in user
+    again (the locale and the menu ask for it): treat the request as anonymous."""
+    from flask_login import AnonymousUserMixin
+
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+    g._login_user = AnonymousUserMixin()
+
+
 def select_locale() -> str:
     langs = current_app.config["LANGUAGES"]
     user = current_user
@@ -148,6 +160,7 @@ def register_request_hooks(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _db_down(e):
         log.warning("database error: %s", e)
+        _forget_user()
         resp, code = render_error(503)
         return resp, code, {"Retry-After": "5"}
 
@@ -167,4 +180,5 @@ def register_request_hooks(app: Flask) -> None:
         if isinstance(e, HTTPException):
             return _http(e)
         log.exception("unhandled error")
+        _forget_user()
         return render_error(500)

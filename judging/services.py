@@ -1116,10 +1116,13 @@ def assignment_for(session: Session, *, rnd: Round, judge: User, code: str) -> A
     return session.scalar(
         select(Assignment)
         .join(Entry, Entry.id == Assignment.entry_id)
+        # contest_id lets the database use the (contest, secret code) unique index instead
+        # of scanning every assignment of the round
         .where(
+            Entry.contest_id == rnd.contest_id,
+            Entry.secret_code == code,
             Assignment.round_id == rnd.id,
             Assignment.judge_id == judge.id,
-            Entry.secret_code == code,
             Assignment.active.is_(True),
         )
     )
@@ -1129,7 +1132,11 @@ def entry_in_round(session: Session, *, rnd: Round, code: str) -> Entry | None:
     return session.scalar(
         select(Entry)
         .join(RoundEntry, RoundEntry.entry_id == Entry.id)
-        .where(RoundEntry.round_id == rnd.id, Entry.secret_code == code)
+        .where(
+            Entry.contest_id == rnd.contest_id,
+            Entry.secret_code == code,
+            RoundEntry.round_id == rnd.id,
+        )
     )
 
 

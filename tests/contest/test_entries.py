@@ -78,9 +78,13 @@ def _form(
         for k, v in a.items():
             data[f"authors-{i}-{k}"] = v
     data.update(over)
-    return client.post(
+    resp = client.post(
         f"/contests/{contest.slug}/submit", data=data, content_type="multipart/form-data"
     )
+    # A large upload is spooled to a temporary file the response keeps: close it now rather
+    # than at some later garbage collection (a ResourceWarning, an error in this suite).
+    resp.request.environ["wsgi.input"].close()
+    return resp
 
 
 def _submit(client, contest, **kw):
