@@ -309,7 +309,7 @@ def test_kill_during_score_submit_keeps_answered_scores_and_leaves_none_half_mad
         criteria = s.execute(
             select(RoundCriterion.id, RoundCriterion.max_points)
             .join(Round, RoundCriterion.round_id == Round.id)
-            .where(Round.position == 1)
+            .where(Round.position == 1, Round.contest_id == world.contest.id)
         ).all()
     assert len(codes) >= 2
     web = _signed_in(stack, email)
