@@ -279,3 +279,7 @@ class SetPasswordForm(FlaskForm):
         validators=[DataRequired(REQUIRED), EqualTo("new", _l("The two passwords differ."))],
     )
     submit = SubmitField(_l("Change password"))
+
+
+class ActionForm(FlaskForm):
+    """A form that carries only the CSRF token: the buttons of the back office."""

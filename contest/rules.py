@@ -7,10 +7,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from contest.extract import SUPPORTED_FORMATS
 from contest.presets import RUBRIC_TOTAL
 from contest.problems import Problem
 
-SUPPORTED_FILE_TYPES = ("docx", "pdf", "odt", "txt")
+# One place for the formats: what the extraction module can read.
+SUPPORTED_FILE_TYPES = SUPPORTED_FORMATS
 MEDIA_FILE_TYPES = ("mp3", "mp4")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 

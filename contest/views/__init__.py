@@ -28,6 +28,13 @@ def show_problems(form: FlaskForm | None, error: ProblemError) -> None:
             flash(p.message(lang), "error")
 
 
+def me():
+    """The signed-in user as a model instance (not the proxy), for services."""
+    from flask_login import current_user
+
+    return current_user._get_current_object()
+
+
 def require(allowed: bool) -> None:
     if not allowed:
         abort(403)

@@ -23,7 +23,7 @@ from contest.forms import (
 from contest.models import AuditEvent, Contest, Membership, StaffRole, User
 from contest.passwords import generate_password
 from contest.problems import ProblemError
-from contest.views import locale, require, show_problems
+from contest.views import locale, me, require, show_problems
 from contest.web import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -36,10 +36,6 @@ PAGE = 50
 @login_required
 def _signed_in():
     """Every page here needs a signed-in user; each view then checks its own predicate."""
-
-
-def _me() -> User:
-    return current_user._get_current_object()
 
 
 def _contest_or_404(slug: str) -> Contest:
@@ -63,14 +59,14 @@ def _to_local(value: datetime) -> datetime:
 
 @bp.get("/")
 def dashboard():
-    me = _me()
-    if me.is_admin:
+    user = me()
+    if user.is_admin:
         contests = list(db().scalars(select(Contest).order_by(Contest.created_at.desc())))
     else:
-        contests = [m.contest for m in me.memberships if m.role == StaffRole.secretary]
+        contests = [m.contest for m in user.memberships if m.role == StaffRole.secretary]
         if not contests:
             abort(403)
-    return render_template("admin/dashboard.html", contests=contests, is_admin=me.is_admin)
+    return render_template("admin/dashboard.html", contests=contests, is_admin=user.is_admin)
 
 
 # --------------------------------------------------------------------------- users
@@ -95,14 +91,14 @@ def users():
                     email=form.email.data,
                     full_name=form.full_name.data,
                     password=password,
-                    actor=_me(),
+                    actor=me(),
                     is_admin=form.is_admin.data,
                     must_change_password=True,
                 )
                 if contest is not None and form.role.data:
                     services.add_membership(
                         db(),
-                        actor=_me(),
+                        actor=me(),
                         user=user,
                         contest=contest,
                         role=StaffRole(form.role.data),
@@ -186,7 +182,7 @@ def contest_new():
     if form.validate_on_submit():
         try:
             contest = services.create_contest(
-                db(), actor=_me(), preset=form.preset.data, settings=_settings_from(form)
+                db(), actor=me(), preset=form.preset.data, settings=_settings_from(form)
             )
         except ProblemError as e:
             show_problems(form, e)
@@ -233,7 +229,7 @@ def contest_edit(slug: str):
         try:
             services.update_contest(
                 db(),
-                actor=_me(),
+                actor=me(),
                 contest=contest,
                 changes=_settings_from(form),
                 expected_version=version,
@@ -257,7 +253,7 @@ def contest_state(slug: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.transition_contest(db(), actor=_me(), contest=contest, target=form.target.data)
+        services.transition_contest(db(), actor=me(), contest=contest, target=form.target.data)
     except ProblemError as e:
         show_problems(None, e)
         return redirect(url_for("admin.contest_detail", slug=slug)), 303
@@ -303,7 +299,7 @@ def contest_rubric(slug: str):
         form.criteria.append_entry()
         return render_template("admin/rubric.html", form=form, contest=contest, locked=locked)
     try:
-        services.set_rubric(db(), actor=_me(), contest=contest, criteria=rows)
+        services.set_rubric(db(), actor=me(), contest=contest, criteria=rows)
     except ProblemError as e:
         show_problems(None, e)
         return render_template("admin/rubric.html", form=form, contest=contest, locked=locked), 400
@@ -375,7 +371,7 @@ def contest_categories(slug: str):
         )
     if ok:
         try:
-            services.set_categories(db(), actor=_me(), contest=contest, categories=rows)
+            services.set_categories(db(), actor=me(), contest=contest, categories=rows)
         except ProblemError as e:
             show_problems(None, e)
         else:
@@ -395,7 +391,7 @@ def contest_add_member(slug: str):
             flash(_("No account has this e-mail. Create the account first."), "error")
             return redirect(url_for("admin.contest_detail", slug=slug)), 303
         services.add_membership(
-            db(), actor=_me(), user=user, contest=contest, role=StaffRole(form.role.data)
+            db(), actor=me(), user=user, contest=contest, role=StaffRole(form.role.data)
         )
         flash(_("Added."), "success")
     else:
@@ -411,7 +407,7 @@ def contest_remove_member(slug: str, membership_id: int):
     m = db().get(Membership, membership_id)
     if m is None or m.contest_id != contest.id:
         abort(404)
-    services.remove_membership(db(), actor=_me(), membership=m)
+    services.remove_membership(db(), actor=me(), membership=m)
     flash(_("Removed."), "success")
     return redirect(url_for("admin.contest_detail", slug=slug))
 

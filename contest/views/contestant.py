@@ -17,7 +17,7 @@ from contest.forms import ConfirmForm, EntryDetailsForm, EntryForm, ReplaceFileF
 from contest.models import Category, Contest, Entry, EntryStatus
 from contest.problems import ProblemError
 from contest.storage import FileStore
-from contest.views import locale, require, show_problems
+from contest.views import locale, me, require, show_problems
 from contest.web import db
 
 bp = Blueprint("entries", __name__)
@@ -29,10 +29,6 @@ def _vault():
 
 def _store() -> FileStore:
     return FileStore(current_app.config["UPLOAD_DIR"])
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 def _contest(slug: str) -> Contest:
@@ -122,8 +118,8 @@ def new_entry(slug: str):
     open_now, seconds_left = _deadline_state(contest)
     if request.method == "GET":
         form.form_token.data = secrets.token_urlsafe(24)
-        form.authors[0].form.full_name.data = _me().full_name
-        form.authors[0].form.email.data = _me().email
+        form.authors[0].form.full_name.data = me().full_name
+        form.authors[0].form.email.data = me().email
     elif form.add_author.data:
         if len(form.authors) < _max_authors(contest):
             form.authors.append_entry()
@@ -154,7 +150,7 @@ def new_entry(slug: str):
                     store=_store(),
                     contest=contest,
                     category=category,
-                    owner=_me(),
+                    owner=me(),
                     title=form.title.data or "",
                     pen_name=form.pen_name.data or "",
                     authors=_authors_from(form),
@@ -182,7 +178,7 @@ def new_entry(slug: str):
 @bp.get("/my/entries")
 @login_required
 def mine():
-    return render_template("entries/mine.html", entries=entry_services.entries_of(db(), _me()))
+    return render_template("entries/mine.html", entries=entry_services.entries_of(db(), me()))
 
 
 @bp.get("/entries/<receipt>")
@@ -219,7 +215,7 @@ def confirm(receipt: str):
         abort(400)
     was_draft = entry.status == EntryStatus.draft
     try:
-        entry_services.confirm_entry(db(), entry=entry, actor=_me())
+        entry_services.confirm_entry(db(), entry=entry, actor=me())
     except ProblemError as e:
         show_problems(None, e)
         return redirect(url_for("entries.show", receipt=receipt))
@@ -252,7 +248,7 @@ def replace_file(receipt: str):
         return redirect(url_for("entries.show", receipt=receipt)), 303
     try:
         doc = entry_services.replace_document(
-            db(), vault=_vault(), store=_store(), entry=entry, upload=upload, actor=_me()
+            db(), vault=_vault(), store=_store(), entry=entry, upload=upload, actor=me()
         )
     except ProblemError as e:
         show_problems(None, e)
@@ -310,7 +306,7 @@ def edit(receipt: str):
                 category=category,
                 pen_name=form.pen_name.data or "",
                 authors=_authors_from(form),
-                actor=_me(),
+                actor=me(),
                 expected_version=int(form.version.data or 0) or None,
             )
         except ProblemError as e:
@@ -332,7 +328,7 @@ def withdraw(receipt: str):
         flash(_("Tick the box to confirm the withdrawal."), "error")
         return redirect(url_for("entries.show", receipt=receipt)), 303
     try:
-        entry_services.withdraw_entry(db(), entry=entry, actor=_me())
+        entry_services.withdraw_entry(db(), entry=entry, actor=me())
     except ProblemError as e:
         show_problems(None, e)
         return redirect(url_for("entries.show", receipt=receipt)), 303

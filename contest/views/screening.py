@@ -16,21 +16,17 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from contest import jobs, permissions, screening, services
 from contest.extract import ExtractionError, extract
+from contest.forms import ActionForm
 from contest.models import Contest, Entry, Job, ReferenceText
 from contest.problems import ProblemError
-from contest.views import locale, require, show_problems
+from contest.views import locale, me, require, show_problems
 from contest.vntext import nfc
 from contest.web import db
 
 bp = Blueprint("screening", __name__, url_prefix="/manage/<slug>/similarity")
-
-
-class ActionForm(FlaskForm):
-    """A form that only carries the CSRF token (buttons)."""
 
 
 @bp.before_request
@@ -52,10 +48,6 @@ def _entry(contest: Contest, entry_id: int) -> Entry:
     if entry is None or entry.contest_id != contest.id:
         abort(404)
     return entry
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 def _app():
@@ -116,7 +108,7 @@ def start_scan(slug: str):
     contest = _contest(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
-    job, created = screening.start_scan(db(), contest=contest, actor=_me())
+    job, created = screening.start_scan(db(), contest=contest, actor=me())
     db().commit()
     if created:
         jobs.dispatch(_app(), job.id)
@@ -153,7 +145,7 @@ def add_reference(slug: str):
             return redirect(url_for("screening.index", slug=slug)), 303
         name = name or upload.filename
     try:
-        ref = screening.add_reference(db(), contest=contest, name=name, text=text, actor=_me())
+        ref = screening.add_reference(db(), contest=contest, name=name, text=text, actor=me())
     except ProblemError as e:
         show_problems(None, e)
         return redirect(url_for("screening.index", slug=slug)), 303
@@ -177,7 +169,7 @@ def delete_reference(slug: str, ref_id: int):
     ref = db().get(ReferenceText, ref_id)
     if ref is None or ref.contest_id != contest.id:
         abort(404)
-    screening.delete_reference(db(), contest=contest, reference=ref, actor=_me())
+    screening.delete_reference(db(), contest=contest, reference=ref, actor=me())
     flash(_("The reference text was deleted. Run a scan to update the reports."), "success")
     return redirect(url_for("screening.index", slug=slug))
 
@@ -249,7 +241,7 @@ def decide(slug: str, entry_id: int):
             entry=entry,
             decision=request.form.get("decision", ""),
             note=request.form.get("note", ""),
-            actor=_me(),
+            actor=me(),
         )
     except ProblemError as e:
         show_problems(None, e)

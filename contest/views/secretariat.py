@@ -18,23 +18,19 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
 from contest import batch, intake, permissions, services
 from contest import entries as entry_services
+from contest.forms import ActionForm
 from contest.models import Contest, Entry, EntryStatus
 from contest.problems import ProblemError
 from contest.storage import FileStore
-from contest.views import locale, require, show_problems
+from contest.views import locale, me, require, show_problems
 from contest.web import db
 
 bp = Blueprint("secretariat", __name__, url_prefix="/manage/<slug>")
 PAGE = 50
-
-
-class ActionForm(FlaskForm):
-    """A form that only carries the CSRF token (buttons)."""
 
 
 @bp.before_request
@@ -64,10 +60,6 @@ def _vault():
 
 def _store() -> FileStore:
     return FileStore(current_app.config["UPLOAD_DIR"])
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 @bp.get("/")
@@ -136,7 +128,7 @@ def entry_detail(slug: str, entry_id: int):
     identity = None
     if request.args.get("identity") == "1" and permissions.can_read_identity(current_user, contest):
         identity = entry_services.read_identity(
-            db(), vault=_vault(), entry=entry, actor=_me(), purpose="secretariat.view"
+            db(), vault=_vault(), entry=entry, actor=me(), purpose="secretariat.view"
         )
     signals = [_signal_text(s) for s in entry.author_signals]
     return render_template(
@@ -194,7 +186,7 @@ def redactions(slug: str, entry_id: int):
                     entry=entry,
                     phrase=request.form.get("phrase", ""),
                     kind=request.form.get("kind", "other"),
-                    actor=_me(),
+                    actor=me(),
                 )
                 flash(_("%(n)s occurrences hidden.", n=n), "success")
             elif action == "remove":
@@ -202,11 +194,11 @@ def redactions(slug: str, entry_id: int):
                     db(),
                     entry=entry,
                     redaction_id=int(request.form.get("redaction_id", 0)),
-                    actor=_me(),
+                    actor=me(),
                 )
                 flash(_("The span is shown again."), "success")
             elif action == "reviewed":
-                entry_services.mark_reviewed(db(), entry=entry, actor=_me())
+                entry_services.mark_reviewed(db(), entry=entry, actor=me())
                 flash(_("Marked as reviewed."), "success")
             elif action == "recompute":
                 entry_services.find_redactions(db(), vault=_vault(), entry=entry)
@@ -241,7 +233,7 @@ def release(slug: str):
     contest = _contest(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
-    n = entry_services.release_entries(db(), vault=_vault(), contest=contest, actor=_me())
+    n = entry_services.release_entries(db(), vault=_vault(), contest=contest, actor=me())
     flash(_("%(n)s entries received their secret code and their redactions.", n=n), "success")
     return redirect(url_for("secretariat.overview", slug=slug))
 
@@ -254,7 +246,7 @@ def disqualify(slug: str, entry_id: int):
         abort(400)
     reason = (request.form.get("reason") or "").strip()
     try:
-        entry_services.disqualify_entry(db(), entry=entry, reason=reason, actor=_me())
+        entry_services.disqualify_entry(db(), entry=entry, reason=reason, actor=me())
     except ProblemError as e:
         show_problems(None, e)
         return redirect(url_for("secretariat.entry_detail", slug=slug, entry_id=entry_id)), 303
@@ -357,7 +349,7 @@ def import_confirm(slug: str):
             contest=contest,
             plan=plan,
             zip_bytes=zip_path.read_bytes(),
-            actor=_me(),
+            actor=me(),
         )
     except ProblemError as e:
         show_problems(None, e)
@@ -368,7 +360,7 @@ def import_confirm(slug: str):
     # The new entries are screened against the whole contest by a background scan.
     from contest import jobs, screening
 
-    job, created = screening.start_scan(db(), contest=contest, actor=_me())
+    job, created = screening.start_scan(db(), contest=contest, actor=me())
     db().commit()
     if created:
         jobs.dispatch(current_app._get_current_object(), job.id)

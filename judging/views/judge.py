@@ -9,12 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from contest import services as contest_services
 from contest.entries import anonymised_view
+from contest.forms import ActionForm
 from contest.problems import ProblemError
-from contest.views import locale, show_problems
+from contest.views import locale, me, show_problems
 from contest.web import db
 from judging import permissions
 from judging import services as js
@@ -23,18 +23,10 @@ from judging.models import RoundState, ScoreStatus
 bp = Blueprint("judge", __name__, url_prefix="/judge")
 
 
-class ActionForm(FlaskForm):
-    """Carries only the CSRF token."""
-
-
 @bp.before_request
 @login_required
 def _signed_in():
     """Every judge page needs a signed-in user."""
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 def _round(slug: str, position: int):
@@ -42,13 +34,13 @@ def _round(slug: str, position: int):
     if contest is None:
         abort(404)
     rnd = js.get_round(db(), contest, position)
-    if rnd is None or not js.is_seated(db(), rnd=rnd, judge=_me()):
+    if rnd is None or not js.is_seated(db(), rnd=rnd, judge=me()):
         abort(403)
     return contest, rnd
 
 
 def _assignment(rnd, code: str):
-    a = js.assignment_for(db(), rnd=rnd, judge=_me(), code=code)
+    a = js.assignment_for(db(), rnd=rnd, judge=me(), code=code)
     if a is None or not permissions.can_score(current_user, a):
         # Another judge's entry, or no such code: the same answer, so codes cannot be probed.
         abort(403)
@@ -57,7 +49,7 @@ def _assignment(rnd, code: str):
 
 @bp.get("/")
 def home():
-    rounds = js.judge_rounds(db(), _me())
+    rounds = js.judge_rounds(db(), me())
     return render_template("judging/judge_home.html", rounds=rounds)
 
 
@@ -71,7 +63,7 @@ def round_home(slug: str, position: int):
             "status": js.progress_status(a),
             "total": a.score.total if a.score else None,
         }
-        for a in js.judge_assignments(db(), rnd=rnd, judge=_me())
+        for a in js.judge_assignments(db(), rnd=rnd, judge=me())
     ]
     done = sum(1 for i in items if i["status"] == "submitted")
     return render_template(
@@ -102,7 +94,7 @@ def read(slug: str, position: int, code: str):
     contest, rnd = _round(slug, position)
     a = _assignment(rnd, code)
     view = anonymised_view(a.entry)
-    codes = [x.entry.secret_code for x in js.judge_assignments(db(), rnd=rnd, judge=_me())]
+    codes = [x.entry.secret_code for x in js.judge_assignments(db(), rnd=rnd, judge=me())]
     i = codes.index(code)
     return render_template(
         "judging/read.html",
@@ -144,7 +136,7 @@ def save_draft(slug: str, position: int, code: str):
             raw_points=_raw_points(rnd),
             comment=request.form.get("comment", ""),
             expected_version=_version(),
-            actor=_me(),
+            actor=me(),
         )
     except js.StaleScore as e:
         return jsonify(
@@ -177,7 +169,7 @@ def submit(slug: str, position: int, code: str):
             raw_points=_raw_points(rnd),
             comment=request.form.get("comment", ""),
             expected_version=_version(),
-            actor=_me(),
+            actor=me(),
         )
     except js.StaleScore as e:
         if wants_json:
@@ -205,7 +197,7 @@ def submit(slug: str, position: int, code: str):
     nxt = next(
         (
             x
-            for x in js.judge_assignments(db(), rnd=rnd, judge=_me())
+            for x in js.judge_assignments(db(), rnd=rnd, judge=me())
             if js.progress_status(x) != "submitted"
         ),
         None,
@@ -227,7 +219,7 @@ def ask_reopen(slug: str, position: int, code: str):
     if not ActionForm().validate_on_submit() or a.score is None:
         abort(400)
     try:
-        js.request_reopen(db(), score=a.score, actor=_me(), reason=request.form.get("reason", ""))
+        js.request_reopen(db(), score=a.score, actor=me(), reason=request.form.get("reason", ""))
     except ProblemError as e:
         show_problems(None, e)
         return redirect(url_for("judge.read", slug=slug, position=position, code=code)), 303
@@ -247,7 +239,7 @@ def recuse(slug: str, position: int, code: str):
         flash(_("Write the reason for stepping back."), "error")
         return redirect(url_for("judge.read", slug=slug, position=position, code=code)), 303
     try:
-        js.recuse(db(), assignment=a, actor=_me(), reason=reason)
+        js.recuse(db(), assignment=a, actor=me(), reason=reason)
     except ProblemError as e:
         show_problems(None, e)
         return redirect(url_for("judge.read", slug=slug, position=position, code=code)), 303
@@ -266,7 +258,7 @@ def conflicts(slug: str):
     contest = contest_services.get_contest(db(), slug)
     if contest is None:
         abort(404)
-    if not any(js.is_seated(db(), rnd=r, judge=_me()) for r in js.rounds_of(db(), contest)):
+    if not any(js.is_seated(db(), rnd=r, judge=me()) for r in js.rounds_of(db(), contest)):
         abort(403)
     form = ActionForm()
     if request.method == "POST":
@@ -276,7 +268,7 @@ def conflicts(slug: str):
             js.declare_conflict(
                 db(),
                 contest=contest,
-                judge=_me(),
+                judge=me(),
                 kind=request.form.get("kind", ""),
                 text=request.form.get("text", ""),
             )
@@ -285,5 +277,5 @@ def conflicts(slug: str):
             return redirect(url_for("judge.conflicts", slug=slug)), 303
         flash(_("Recorded. You will not be given entries from this unit or person."), "success")
         return redirect(url_for("judge.conflicts", slug=slug))
-    mine = js.declared_conflicts(db(), contest=contest, judge=_me())
+    mine = js.declared_conflicts(db(), contest=contest, judge=me())
     return render_template("judging/conflicts.html", contest=contest, form=form, mine=mine)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from contest import services as contest_services
+from contest.forms import ActionForm
 from contest.problems import ProblemError
-from contest.views import locale, require, show_problems
+from contest.views import locale, me, require, show_problems
 from contest.web import db
 from judging import permissions
 from judging import services as js
@@ -19,18 +19,10 @@ from judging.models import Assignment, JudgeSeat, Score
 bp = Blueprint("manage_judging", __name__, url_prefix="/manage/<slug>/judging")
 
 
-class ActionForm(FlaskForm):
-    """Carries only the CSRF token."""
-
-
 @bp.before_request
 @login_required
 def _signed_in():
     """Every page here needs a signed-in user; each view checks the contest's back office."""
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 def _contest(slug: str):
@@ -58,7 +50,7 @@ def rounds(slug: str):
     contest = _contest(slug)
     if request.method == "POST":
         _checked_form()
-        js.ensure_default_rounds(db(), contest=contest, actor=_me())
+        js.ensure_default_rounds(db(), contest=contest, actor=me())
         flash(_("The rounds are created from the contest's rubric."), "success")
         return redirect(url_for("manage_judging.rounds", slug=slug))
     return render_template(
@@ -85,7 +77,7 @@ def round_settings(slug: str, position: int):
     if request.method == "POST":
         _checked_form()
         if request.form.get("state") in ("setup", "open", "closed"):
-            js.set_round_state(db(), rnd=rnd, actor=_me(), state=request.form["state"])
+            js.set_round_state(db(), rnd=rnd, actor=me(), state=request.form["state"])
             flash(_("The round's state is changed."), "success")
             return redirect(url_for("manage_judging.round_settings", slug=slug, position=position))
         try:
@@ -99,7 +91,7 @@ def round_settings(slug: str, position: int):
             js.update_round(
                 db(),
                 rnd=rnd,
-                actor=_me(),
+                actor=me(),
                 settings={
                     "name": (request.form.get("name") or rnd.name).strip(),
                     "readings": readings,
@@ -143,7 +135,7 @@ def round_rubric(slug: str, position: int):
                 }
             )
         try:
-            js.set_round_rubric(db(), rnd=rnd, actor=_me(), criteria=rows)
+            js.set_round_rubric(db(), rnd=rnd, actor=me(), criteria=rows)
         except ProblemError as e:
             show_problems(None, e)
             return render_template(
@@ -181,7 +173,7 @@ def judges(slug: str, position: int):
             seat = db().get(JudgeSeat, int(request.form.get("seat_id", 0)))
             if seat is None or seat.round_id != rnd.id:
                 abort(404)
-            js.withdraw_judge(db(), seat=seat, actor=_me(), reason=request.form.get("reason", ""))
+            js.withdraw_judge(db(), seat=seat, actor=me(), reason=request.form.get("reason", ""))
             flash(
                 _(
                     "The judge is withdrawn; their readings without a score will move at the next assignment."
@@ -197,7 +189,7 @@ def judges(slug: str, position: int):
             seat, token = js.invite_judge(
                 db(),
                 rnd=rnd,
-                actor=_me(),
+                actor=me(),
                 email=request.form.get("email", ""),
                 full_name=request.form.get("full_name", ""),
                 category_ids=[int(c) for c in request.form.getlist("categories") if c.isdigit()],
@@ -229,7 +221,7 @@ def assign(slug: str, position: int):
     seed = request.values.get("seed", type=int)
     if request.method == "POST":
         _checked_form()
-        preview = js.apply_assignments(db(), rnd=rnd, actor=_me(), seed=seed)
+        preview = js.apply_assignments(db(), rnd=rnd, actor=me(), seed=seed)
         if preview.plan is None:
             return render_template(
                 "judging/manage_assign.html",
@@ -295,7 +287,7 @@ def reassign(slug: str, position: int, seat_id: int):
     if seat is None or seat.round_id != rnd.id:
         abort(404)
     try:
-        moved = js.reassign_unstarted(db(), seat=seat, actor=_me())
+        moved = js.reassign_unstarted(db(), seat=seat, actor=me())
     except ProblemError as e:
         show_problems(None, e)
         return redirect(url_for("manage_judging.progress", slug=slug, position=position)), 303
@@ -312,7 +304,7 @@ def reopen(slug: str, position: int, score_id: int):
     if score is None or score.assignment.round_id != rnd.id:
         abort(404)
     try:
-        js.reopen_score(db(), score=score, actor=_me(), reason=request.form.get("reason", ""))
+        js.reopen_score(db(), score=score, actor=me(), reason=request.form.get("reason", ""))
     except ProblemError as e:
         show_problems(None, e)
         return redirect(url_for("manage_judging.progress", slug=slug, position=position)), 303
@@ -333,7 +325,7 @@ def override(slug: str, position: int, assignment_id: int):
             db(),
             assignment=a,
             new_judge_id=int(request.form.get("judge_id", 0)),
-            actor=_me(),
+            actor=me(),
             reason=request.form.get("reason", ""),
         )
     except ProblemError as e:

