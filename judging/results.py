@@ -49,7 +49,11 @@ def snapshot(session: Session) -> None:
             session.commit()
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     else:
-        session.connection()
+        # pysqlite starts a transaction only before a write: begin one by hand, so every
+        # read of the report comes from one snapshot of the WAL.
+        conn = session.connection()
+        if not conn.connection.dbapi_connection.in_transaction:
+            conn.exec_driver_sql("BEGIN")
 
 
 def scored_round(session: Session, contest: Contest) -> Round | None:

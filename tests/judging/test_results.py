@@ -281,3 +281,38 @@ def test_extra_reading_is_not_assigned_twice(world, admin_client):
             .count()
             == 3
         )
+
+
+def test_report_reads_one_snapshot_while_scores_change(world, app):
+    """A score submitted while a report is being built does not appear half-way through it."""
+    from sqlalchemy import func
+
+    from contest import services
+    from judging import results
+    from judging import services as js
+    from judging.models import Score
+
+    world.open_and_assign()
+    _score_all(world, skip=(5,))
+    with world.session() as reader:
+        results.snapshot(reader)
+        before = reader.scalar(select(func.count()).select_from(Score))
+        with world.session() as writer:  # a judge submits meanwhile
+            rnd = js.get_round(writer, services.get_contest(writer, "cham-thi"), 1)
+            a = writer.scalars(
+                select(Assignment).where(Assignment.entry_id == world.entries[5].id)
+            ).first()
+            points = {str(c.id): c.max_points for c in rnd.criteria}
+            js.submit_score(
+                writer,
+                assignment=a,
+                raw_points=points,
+                comment="",
+                expected_version=None,
+                actor=None,
+            )
+            writer.commit()
+        assert reader.scalar(select(func.count()).select_from(Score)) == before
+        reader.rollback()
+    with world.session() as fresh:
+        assert fresh.scalar(select(func.count()).select_from(Score)) == before + 1
