@@ -14,7 +14,8 @@ contest.entries.create_entry / confirm_entry (generated essays of ~1,100 words),
 round 1, the judges invited, the round opened and assigned by judging.services. Readings per
 entry: enough that no judge runs out of entries before the end (a reading takes >= 4 s of
 think time; 1,200 entries x 17 readings for 200 judges x 300 s): creating an entry through
-the services costs ~0.1 s, so more readings per entry, not more entries. Only this
+the services costs ~0.1 s, so more readings per entry, not more entries. Then ANALYZE
+(PostgreSQL; --no-analyze skips it, see analyze()). Only this
 setup process uses passwords.use_cheap_hashing_for_tests(): inviting 200 judges would
 otherwise cost 200 argon2 hashes at 64 MiB each; the server keeps the production hasher.
 
@@ -130,6 +131,20 @@ def prepare_database(env: dict[str, str]) -> None:
     os.environ.update(env)
     serve.ensure_database(env["DATABASE_URL"])
     migrate.upgrade(env["DATABASE_URL"])
+
+
+def analyze(env: dict[str, str]) -> None:
+    """ANALYZE (PostgreSQL) after the bulk setup. Autovacuum is off on the shared server of this
+    machine, and without statistics the planner picks a nested loop over every entry of the
+    contest for the lookup by secret code (8 ms instead of 0.05 ms with 300 entries, growing
+    with the contest): a deployment with autovacuum on has statistics within a minute."""
+    url = env["DATABASE_URL"]
+    if not url.startswith("postgresql"):
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute("ANALYZE")
 
 
 def drop_database(env: dict[str, str]) -> None:
@@ -623,6 +638,73 @@ def check_database(url: str, world: World, logs: dict[int, JudgeLog]) -> dict:
     }
 
 
+def profile_in_process(app, world: World, sessions, cycles: int) -> None:
+    """cProfile of `cycles` judge cycles (open, 3 autosaves, submit) through Flask's test client
+    in this one process, no think time: where a request's server-side time goes."""
+    import cProfile
+    import pstats
+
+    rng = random.Random(1)
+    client = app.test_client()
+    base = f"/judge/{SLUG}/round/1/entries/"
+    timings: dict[str, list[float]] = defaultdict(list)
+
+    def timed(kind, fn, *a, **kw):
+        t = time.perf_counter()
+        r = fn(*a, **kw)
+        timings[kind].append((time.perf_counter() - t) * 1000)
+        return r
+
+    todo = [(j, code) for j in world.judges[:10] for code in world.codes[j]][:cycles]
+    prof = cProfile.Profile()
+    prof.enable()
+    for judge_id, code in todo:
+        cookie, token = sessions[judge_id]
+        client.set_cookie("session", cookie, domain="localhost")
+        html = timed(
+            "open", client.get, base + code, headers={"User-Agent": USER_AGENT},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        ).get_data(as_text=True)  # fmt: skip
+        version = _VERSION.search(html).group(1)
+        for n in range(3):
+            fields = {"csrf_token": token, "version": version, "comment": f"lần {n}"}
+            fields.update(
+                {
+                    f"points-{k}": str(v)
+                    for k, v in _points(rng, world.criteria, complete=False).items()
+                }
+            )
+            r = timed(
+                "autosave", client.post, base + code + "/draft", data=fields,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                environ_base={"REMOTE_ADDR": "127.0.0.1"},
+            )  # fmt: skip
+            version = str(r.get_json()["score"]["version"])
+        fields = {"csrf_token": token, "version": version, "comment": "xong"}
+        fields.update(
+            {f"points-{k}": str(v) for k, v in _points(rng, world.criteria, complete=True).items()}
+        )
+        r = timed(
+            "submit", client.post, base + code + "/submit", data=fields,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        )  # fmt: skip
+        if r.status_code != 200:
+            raise SystemExit(f"profile: submit answered {r.status_code}")
+    prof.disable()
+    for kind, ms in timings.items():
+        print(f"in-process {kind}: n={len(ms)} median {statistics.median(ms):.1f} ms")
+    stats = pstats.Stats(prof)
+    print("\ncumulative, project code:")
+    stats.sort_stats("cumulative").print_stats(r"/work/main/(contest|judging|app)", 30)
+    print("\nown time, everything:")
+    stats.sort_stats("tottime").print_stats(20)
+    print("\nwhat the slowest project functions call:")
+    stats.sort_stats("cumulative").print_callees(
+        r"assignment_for|judge.py:\d+\(<listcomp>\)|judge.py:\d+\(<genexpr>\)|load_user"
+    )
+
+
 def run(args) -> int:
     mode = (
         "SQLite, gunicorn 1 process x 4 threads"
@@ -657,6 +739,11 @@ def run(args) -> int:
             f"{min(per_judge)}-{max(per_judge)}"
         )
         sessions = forge_sessions(app, world.judges)
+        if not args.no_analyze:
+            analyze(env)
+        if args.profile:
+            profile_in_process(app, world, sessions, args.profile)
+            return 0
         app.extensions["db_engine"].dispose()
         stack = Stack(
             env, port=args.port or free_port(), workers=args.workers, sqlite=args.sqlite,
@@ -770,6 +857,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--target-ms", type=float, default=200.0)
     p.add_argument("--keep", action="store_true", help="keep the instance and the database")
+    p.add_argument(
+        "--no-analyze", action="store_true", help="PostgreSQL: skip ANALYZE after the setup"
+    )
+    p.add_argument(
+        "--profile", type=int, metavar="N", help="no server: cProfile N judge cycles in-process"
+    )
     args = p.parse_args(argv)
     args.judges = args.judges or (20 if args.sqlite else 200)
     args.seconds = min(args.seconds or (30.0 if args.quick else 300.0), 900.0)

@@ -342,6 +342,7 @@ def run(args) -> int:
         sessions = lj.forge_sessions(app, [c.user_id for c in contestants])
         for c in contestants:
             c.cookie, c.token = sessions[c.user_id]
+        lj.analyze(env)  # as autovacuum would have by then (it is off on this machine)
         docx = sum(1 for c in contestants if c.filename.endswith(".docx"))
         print(
             f"setup {time.perf_counter() - start:.0f} s: {len(contestants)} accounts, "
