@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from itertools import islice
 
 import numpy as np
 
 from contest.similarity.fingerprint import shingles
-from contest.similarity.index import Fingerprint, SimilarityIndex, fingerprint
+from contest.similarity.index import Fingerprint, Prepared, SimilarityIndex, fingerprint
 from contest.similarity.model import (
     Config,
     Doc,
@@ -25,6 +26,7 @@ from contest.similarity.model import (
     ScanResult,
 )
 from contest.similarity.normalise import Tokens, tokenise
+from contest.similarity.parallel import chunks, forked_pool, state, usable_workers
 from contest.similarity.verify import align, coverage, quote_mask
 
 __all__ = ["build_index", "check", "compare", "scan", "scan_index"]
@@ -178,60 +180,147 @@ def build_index(
 ) -> SimilarityIndex:
     """Fingerprint entries (streamed: any iterable) and references into a new index.
 
+    With ``config.workers`` > 1 the entries are fingerprinted by forked processes, a block at
+    a time, and inserted in the order given (the index is the same as with one process).
     DuplicateNameError if two entries share a name; ``progress(done, total)`` while indexing.
     """
     index = SimilarityIndex(config)
     for ref in references:
         index.add_reference(ref)
     total = len(documents) if hasattr(documents, "__len__") else 0
-    for i, doc in enumerate(documents, 1):
+    done = 0
+
+    def insert(doc: Doc, prep: Prepared) -> None:
+        nonlocal done
         if doc.name in index:
             raise DuplicateNameError(name=doc.name)
-        index.add(doc)
-        if progress is not None and (i % 256 == 0 or i == total):
-            progress(i, max(total, i))
+        index.insert(doc, prep)
+        done += 1
+        if progress is not None and (done % 256 == 0 or done == total):
+            progress(done, max(total, done))
+
+    workers = usable_workers(config.workers)
+    if workers == 1:
+        for doc in documents:
+            insert(doc, index.prepare(fingerprint(doc.text, config)))
+        return index
+    # Forked after the references are in: workers read only the config and the references.
+    with forked_pool(workers, index) as pool:
+        it = iter(documents)
+        waiting = None  # the previous block and its pending result: inserted while the
+        while True:  # workers fingerprint the next one
+            block = list(islice(it, 128 * workers))
+            job = pool.map_async(_prepare, [d.text for d in block], chunksize=16) if block else None
+            if waiting is not None:
+                for doc, prep in zip(waiting[0], waiting[1].get(), strict=True):
+                    insert(doc, prep)
+            if job is None:
+                break
+            waiting = (block, job)
     return index
 
 
+def _prepare(text: str) -> Prepared:
+    index = state()
+    return index.prepare(fingerprint(text, index.config))
+
+
+def _verify_chunk(tasks: list[tuple[str, str, bool]]) -> list[list[tuple[PairMatch, list]]]:
+    """Verify tasks (a, b, is_ref) against the shared index; per task its matches and spans."""
+    shared = state()
+    return [_verify_task(shared, task) for task in tasks]
+
+
+class _Verifier:
+    """What verifying needs: the index, each entry's reference spans, tokenised text caches."""
+
+    def __init__(self, index: SimilarityIndex, refspans: dict[str, list[tuple[int, int]]]):
+        self.index = index
+        self.refspans = refspans
+        self.limits = (index.common_limit(), index.config.ref_limit(len(index)))
+
+        def load(name: str) -> _Side:
+            side = _Side(name, index.text(name))
+            side.refspans = refspans.get(name, [])
+            return side
+
+        self.entries = _SideCache(load)
+        self.refs = _SideCache(lambda name: _Side(name, index.reference_text(name)), size=64)
+
+
+def _verify_task(v: _Verifier, task: tuple[str, str, bool]) -> list[tuple[PairMatch, list]]:
+    a_name, b_name, is_ref = task
+    a = v.entries.get(a_name)
+    b = v.refs.get(b_name) if is_ref else v.entries.get(b_name)
+    rare = a.rare(v.index, v.limits[is_ref], 0)
+    return [
+        (match, [(p.a_start, p.a_end, p.b_start, p.b_end) for p in blocks])
+        for match, blocks in _verify(a, b, reference=is_ref, config=v.index.config, rare=rare)
+    ]
+
+
+def _run_tasks(
+    v: _Verifier, tasks: list, workers: int, step: Callable[[int], None]
+) -> list[list[tuple[PairMatch, list]]]:
+    """Verify ``tasks`` (in one process or forked ones); results in the order of ``tasks``."""
+    if workers == 1 or len(tasks) < 2:
+        out = []
+        for task in tasks:
+            out.append(_verify_task(v, task))
+            step(1)
+        return out
+    out = []
+    with forked_pool(workers, v) as pool:
+        # Contiguous chunks: tasks are grouped by entry a, so each worker's cache stays warm.
+        for got in pool.imap(_verify_chunk, chunks(tasks, workers, 256)):
+            out.extend(got)
+            step(len(got))
+    return out
+
+
 def scan_index(index: SimilarityIndex, *, progress: Progress | None = None) -> ScanResult:
-    """Compare every entry of ``index`` with the others and with its references (see scan)."""
+    """Compare every entry of ``index`` with the others and with its references (see scan).
+
+    With ``index.config.workers`` > 1 the pairs are verified by forked processes sharing the
+    index; the result is the same as with one process.
+    """
     config = index.config
     order = index.names()
     n = len(order)
-    tasks = [(a, b, False) for a, b, _ in index.candidate_pairs()]
-    tasks += [(a, r, True) for a, r, _ in index.reference_pairs()]
+    pair_tasks = sorted((a, b, False) for a, b, _ in index.candidate_pairs())
+    ref_tasks = sorted((a, r, True) for a, r, _ in index.reference_pairs())
+    total = len(pair_tasks) + len(ref_tasks)
+    done = 0
+
+    def step(k: int) -> None:
+        nonlocal done
+        before, done = done, done + k
+        if progress is not None and (done // 64 > before // 64 or done == total):
+            progress(n + done, n + total)
+
+    index.prepare_shared()  # flush lazy state once, before any fork copies it
+    workers = usable_workers(config.workers)
     # References first, so that each entry knows which of its passages are a reference's text.
-    tasks.sort(key=lambda t: (not t[2], t[0], t[1]))
     refspans: dict[str, list[tuple[int, int]]] = {}
-
-    def load(name: str) -> _Side:
-        side = _Side(name, index.text(name))
-        side.refspans = refspans.get(name, [])
-        return side
-
-    entries = _SideCache(load)
-    refs = _SideCache(lambda name: _Side(name, index.reference_text(name)), size=64)
+    ref_results = _run_tasks(_Verifier(index, refspans), ref_tasks, workers, step)
+    for (a_name, _, _), found in zip(ref_tasks, ref_results, strict=True):
+        for _, blocks in found:
+            refspans.setdefault(a_name, []).extend((s, e) for s, e, _, _ in blocks)
+    pair_results = _run_tasks(_Verifier(index, refspans), pair_tasks, workers, step)
     spans: dict[str, dict[str, list[tuple[int, int]]]] = {}
     pairs: list[PairMatch] = []
-    limits = (index.common_limit(), config.ref_limit(n))
-    for j, (a_name, b_name, is_ref) in enumerate(tasks, 1):
-        a = entries.get(a_name)
-        b = refs.get(b_name) if is_ref else entries.get(b_name)
-        rare = a.rare(index, limits[is_ref], 0)
-        for match, blocks in _verify(a, b, reference=is_ref, config=config, rare=rare):
+    for (a_name, b_name, is_ref), found in zip(
+        ref_tasks + pair_tasks, ref_results + pair_results, strict=True
+    ):
+        for match, blocks in found:
             pairs.append(match)
-            if is_ref:
-                a.refspans.extend((p.a_start, p.a_end) for p in blocks)
-                refspans[a_name] = a.refspans
             spans.setdefault(a_name, {}).setdefault(match.kind, []).extend(
-                (p.a_start, p.a_end) for p in blocks
+                (s, e) for s, e, _, _ in blocks
             )
             if not is_ref:
                 spans.setdefault(b_name, {}).setdefault(match.kind, []).extend(
-                    (p.b_start, p.b_end) for p in blocks
+                    (s, e) for _, _, s, e in blocks
                 )
-        if progress is not None and (j % 64 == 0 or j == len(tasks)):
-            progress(n + j, n + len(tasks))
     reports = [_report(index, name, spans.get(name, {}), config) for name in order]
     reports.sort(key=lambda r: (-r.overlap, -r.quoted, r.name))
     pairs.sort(key=lambda p: (-p.score, p.a, p.b, p.kind))

@@ -19,6 +19,7 @@ import json
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from contest.vntext import nfc
 
 from .normalise import syllable_ids
 
-__all__ = ["Fingerprint", "SimilarityIndex", "fingerprint"]
+__all__ = ["Fingerprint", "Prepared", "SimilarityIndex", "fingerprint"]
 
 _FORMAT = 2
 _SATURATED = np.iinfo(np.uint16).max
@@ -52,6 +53,17 @@ def fingerprint(text: str, config: Config) -> Fingerprint:
     ids = syllable_ids(text)
     uniq = _sorted_unique(shingles(ids, config.shingle))
     return Fingerprint(text, len(ids), uniq, uniq[sample(uniq, config.sample)])
+
+
+class Prepared(NamedTuple):
+    """An entry ready to insert: compressed text, syllables, sampled postings, counted
+    document-frequency buckets and reference hits (the last three None for a short text)."""
+
+    blob: bytes
+    words: int
+    sampled: np.ndarray | None
+    buckets: np.ndarray | None
+    hits: np.ndarray | None
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -108,15 +120,15 @@ class SimilarityIndex:
         b = (hashes >> self._shift).astype(np.int64)
         return _sorted_unique(b)  # one count per document even if two shingles share a counter
 
-    def _count(self, hashes: np.ndarray, step: int) -> None:
+    def _add_buckets(self, b: np.ndarray) -> None:
         # Additions are batched: one sorted pass over many documents' counters touches the
         # table in address order, instead of hundreds of cache misses per document.
-        if step > 0:
-            self._df_pending.append(self._buckets(hashes))
-            self._df_pending_n += len(self._df_pending[-1])
-            if self._df_pending_n > 4_000_000:
-                self._flush_df()
-            return
+        self._df_pending.append(b)
+        self._df_pending_n += len(b)
+        if self._df_pending_n > 4_000_000:
+            self._flush_df()
+
+    def _uncount(self, hashes: np.ndarray) -> None:
         self._flush_df()
         b = self._buckets(hashes)
         cur = self._df[b]  # a saturated counter no longer knows its count: it stays saturated
@@ -166,33 +178,45 @@ class SimilarityIndex:
 
         Texts shorter than ``config.min_syllables`` are kept (reported) but not indexed.
         """
+        self.insert(doc, self.prepare(fp or fingerprint(doc.text, self.config)))
+
+    def prepare(self, fp: Fingerprint) -> Prepared:
+        """Return what :meth:`insert` needs of a fingerprint; reads only the config and the
+        references, so worker processes forked after the references were added can run it.
+        """
+        blob = zlib.compress(fp.text.encode("utf-8"), 1)
+        if fp.words < self.config.min_syllables:
+            return Prepared(blob, fp.words, None, None, None)
+        # int32: one entry holds hundreds of reference hits (stock phrases), 100,000 entries
+        # would keep 0.8 GB of them as int64.
+        hits = self._ref_postings(fp.shingles).astype(np.int32)
+        return Prepared(blob, fp.words, fp.sampled, self._buckets(fp.shingles), hits)
+
+    def insert(self, doc: Doc, prep: Prepared) -> None:
+        """Add an entry from :meth:`prepare` output (``doc.text`` is not read again)."""
         if doc.name in self._slot:
             self.remove(doc.name)
-        fp = fp or fingerprint(doc.text, self.config)
         slot = len(self._names)
         self._names.append(doc.name)
         self._slot[doc.name] = slot
-        self._texts.append(zlib.compress(fp.text.encode("utf-8"), 1))
-        self._words.append(fp.words)
+        self._texts.append(prep.blob)
+        self._words.append(prep.words)
         self._cats.append(doc.category)
         if slot >= len(self._alive):
             grown = np.zeros(max(64, 2 * len(self._alive)), dtype=bool)
             grown[: len(self._alive)] = self._alive
             self._alive = grown
         self._alive[slot] = True
-        if fp.words < self.config.min_syllables:
+        if prep.sampled is None:
             self._refhits.append(None)
             return
-        self._count(fp.shingles, 1)
-        self._ph.append(fp.sampled)
-        self._pd.append(np.full(len(fp.sampled), slot, dtype=np.int64))
-        self._pending += len(fp.sampled)
+        self._add_buckets(prep.buckets)
+        self._ph.append(prep.sampled)
+        self._pd.append(np.full(len(prep.sampled), slot, dtype=np.int64))
+        self._pending += len(prep.sampled)
         self._pending_sorted = None
-        # int32: one entry holds hundreds of reference hits (stock phrases), 100,000 entries
-        # would keep 0.8 GB of them as int64.
-        hits = self._ref_postings(fp.shingles).astype(np.int32)
-        np.add.at(self._rdf, hits, 1)
-        self._refhits.append(hits)
+        np.add.at(self._rdf, prep.hits, 1)
+        self._refhits.append(prep.hits)
         if self._pending > max(200_000, len(self._h) // 8):
             self._consolidate()
 
@@ -207,13 +231,17 @@ class SimilarityIndex:
         hits = self._refhits[slot]
         if hits is not None:
             np.subtract.at(self._rdf, hits, 1)
-            self._count(
-                fingerprint(zlib.decompress(blob).decode("utf-8"), self.config).shingles, -1
-            )
+            self._uncount(fingerprint(zlib.decompress(blob).decode("utf-8"), self.config).shingles)
         self._refhits[slot] = None
         self._dead += 1
         if self._dead > max(64, len(self._slot) // 4):
             self._consolidate()
+
+    def prepare_shared(self) -> None:
+        """Merge pending postings and counts now, so that reads never write (forked workers
+        then share every page with the parent instead of each copying and merging)."""
+        self._consolidate()
+        self._flush_df()
 
     def _consolidate(self) -> None:
         h = np.concatenate([self._h, *self._ph])

@@ -102,11 +102,16 @@ class Config:
     default_threshold: float = 0.2
     thresholds: dict[str, float] = field(default_factory=dict)
     quotation_exempt: bool = True
+    # Processes for fingerprinting and verification (forked; results identical for any
+    # number). 1 by default: the web service and the job queue call the engine from threads
+    # of long-lived processes, where forking is unsafe. The CLI and the benchmark pass
+    # os.cpu_count(). More than 1 falls back to 1 off the main thread or without fork.
+    workers: int = 1
 
     def __post_init__(self) -> None:
         ints = ("shingle", "sample", "max_df", "df_floor", "df_sample", "df_bits", "min_shared",
                 "min_shared_ref", "min_rare", "max_windows", "min_block", "max_gap",
-                "min_passage", "min_syllables")  # fmt: skip
+                "min_passage", "min_syllables", "workers")  # fmt: skip
         for name in ints:
             value = getattr(self, name)
             if not isinstance(value, int) or value < (0 if name == "max_gap" else 1):
