@@ -14,9 +14,15 @@ generating them (and measuring the floor on them) is taken out of the scan time.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
+import pickle
 import random
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +32,7 @@ from datasketch import MinHash, MinHashLSH  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from contest.essaygen import essay, iter_planted  # noqa: E402
-from contest.similarity import Doc, build_index, check, compare, scan_index  # noqa: E402
+from contest.similarity import Config, Doc, build_index, check, compare, scan_index  # noqa: E402
 from contest.similarity.fingerprint import shingles  # noqa: E402
 from contest.similarity.normalise import syllable_ids  # noqa: E402
 from contest.vntext import SYLLABLE_RE, nfc  # noqa: E402
@@ -34,8 +40,14 @@ from contest.vntext import SYLLABLE_RE, nfc  # noqa: E402
 _SUBSET = 2000  # essays kept in memory for the baselines
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the forked workers)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + r.ru_utime + r.ru_stime
 
 
 def _progress(done: int, total: int) -> None:
@@ -43,54 +55,65 @@ def _progress(done: int, total: int) -> None:
         print(f"  ... {done}/{total}", file=sys.stderr, flush=True)
 
 
-def run(n: int, seed: int = 0) -> None:
+def generate(n: int, folder: Path, seed: int = 0) -> None:
+    """Write the planted corpus as JSON lines (untimed) and measure the floor on each essay.
+
+    The scans then stream the essays from this file, as a service reads them from storage:
+    generating them is not part of any timed figure, whatever the number of workers.
+    """
     refs, truth, stream = iter_planted(n, seed=seed)
     kept: dict[str, str] = {}
-    # Wall and CPU seconds spent outside the engine (generating, measuring the floor): the
-    # machine is shared, so CPU time is the steadier figure.
-    outside = {"gen": 0.0, "floor": 0.0, "gen_cpu": 0.0, "floor_cpu": 0.0}
-
-    def docs():
-        last = ("", "")
-        it = iter(stream)
-        while True:
-            t0, c0 = time.perf_counter(), time.process_time()
-            item = next(it, None)
-            t1, c1 = time.perf_counter(), time.process_time()
-            outside["gen"] += t1 - t0
-            outside["gen_cpu"] += c1 - c0
-            if item is None:
-                return
-            name, text = item
+    floor = floor_cpu = 0.0
+    last = ("", "")
+    with open(folder / "corpus.jsonl", "w", encoding="utf-8") as out:
+        for name, text in stream:
+            t, c = time.perf_counter(), time.process_time()
             SYLLABLE_RE.findall(nfc(text).casefold())
-            t2, c2 = time.perf_counter(), time.process_time()
-            outside["floor"] += t2 - t1
-            outside["floor_cpu"] += c2 - c1
+            floor += time.perf_counter() - t
+            floor_cpu += time.process_time() - c
             if len(kept) < _SUBSET or (truth and truth[-1].a == name):
                 kept[name] = text
                 kept.setdefault(*last)
-            last = item
-            outside["gen"] += time.perf_counter() - t2
-            outside["gen_cpu"] += time.process_time() - c2
+            last = (name, text)
+            out.write(json.dumps([name, text], ensure_ascii=False) + "\n")
+    meta = {"refs": refs, "truth": truth, "kept": kept, "floor": (floor, floor_cpu), "n": n}
+    (folder / "meta.pickle").write_bytes(pickle.dumps(meta))
+
+
+def _stream(path: Path):
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            name, text = json.loads(line)
             yield Doc(name, text)
 
-    print(f"== {n} essays (generated, streamed)")
-    t, c = time.perf_counter(), time.process_time()
-    index = build_index(docs(), [Doc(k, v) for k, v in refs.items()], progress=_progress)
-    t_index = time.perf_counter() - t - outside["gen"] - outside["floor"]
-    c_index = time.process_time() - c - outside["gen_cpu"] - outside["floor_cpu"]
-    t, c = time.perf_counter(), time.process_time()
+
+def run(n: int, workers: int, folder: Path) -> None:
+    """Scan the corpus in ``folder`` with ``workers`` processes and print every figure."""
+    meta = pickle.loads((folder / "meta.pickle").read_bytes())
+    refs, truth, kept = meta["refs"], meta["truth"], meta["kept"]
+    floor, floor_cpu = meta["floor"]
+    config = Config(workers=workers)
+    print(f"== {n} essays, workers={workers} (streamed from a file)", flush=True)
+    t, c = time.perf_counter(), _cpu()
+    index = build_index(
+        _stream(folder / "corpus.jsonl"),
+        [Doc(k, v) for k, v in refs.items()],
+        config=config,
+        progress=_progress,
+    )
+    t_index, c_index = time.perf_counter() - t, _cpu() - c
+    t, c = time.perf_counter(), _cpu()
     result = scan_index(index)
-    t_verify, c_verify = time.perf_counter() - t, time.process_time() - c
-    took, floor = t_index + t_verify, outside["floor"]
-    cpu, floor_cpu = c_index + c_verify, outside["floor_cpu"]
+    t_verify, c_verify = time.perf_counter() - t, _cpu() - c
+    took, cpu = t_index + t_verify, c_index + c_verify
     print(
         f"scan {took:.1f} s (index {t_index:.1f} s, candidates+verification {t_verify:.1f} s); "
-        f"floor {floor:.1f} s; ratio {took / floor:.2f}; peak rss {_rss_mb():.0f} MB"
+        f"floor {floor:.1f} s; ratio {took / floor:.2f}; peak rss {_rss_mb():.0f} MB "
+        f"(largest worker {_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB, pages shared)"
     )
     print(
-        f"CPU: scan {cpu:.1f} s (index {c_index:.1f} s, verification {c_verify:.1f} s); "
-        f"floor {floor_cpu:.1f} s; ratio {cpu / floor_cpu:.2f}"
+        f"CPU (all processes): scan {cpu:.1f} s (index {c_index:.1f} s, verification "
+        f"{c_verify:.1f} s); floor {floor_cpu:.1f} s; ratio {cpu / floor_cpu:.2f}"
     )
     print(
         f"common-shingle limit {index.common_limit()} entries; pairs reported {len(result.pairs)}"
@@ -165,7 +188,14 @@ def run(n: int, seed: int = 0) -> None:
     print(
         f"index serialised {len(blob) / 2**20:.0f} MB, round trip {time.perf_counter() - blob_t:.1f} s"
     )
-    del index, result
+    digest = hashlib.sha256(repr(result.to_json_dict()).encode()).hexdigest()[:16]
+    print(f"result digest {digest} (equal for any number of workers)", flush=True)
+
+
+def baselines(folder: Path) -> None:
+    """All-pairs cdist on a sample and MinHash-LSH on the first essays (one process)."""
+    meta = pickle.loads((folder / "meta.pickle").read_bytes())
+    truth, kept, n = meta["truth"], meta["kept"], meta["n"]
     # Baseline 1: all pairs with cdist(fuzz.ratio) on a sample, extrapolated.
     sample = list(kept.values())[:120]
     t = time.perf_counter()
@@ -206,11 +236,23 @@ def run(n: int, seed: int = 0) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--workers", default=f"1,{os.cpu_count() or 1}")
     parser.add_argument("--quick", action="store_true", help="1000 essays only")
+    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)  # n workers folder
     args = parser.parse_args()
+    if args.one:
+        run(int(args.one[0]), int(args.one[1]), Path(args.one[2]))
+        return
     sizes = [1000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    counts = sorted({int(w) for w in args.workers.split(",")})
     for n in sizes:
-        run(n)
+        with tempfile.TemporaryDirectory(prefix="bench_similarity_") as tmp:
+            generate(n, Path(tmp))
+            # One fresh process per run: peak memory is per run, not the largest so far.
+            for w in counts:
+                cmd = [sys.executable, __file__, "--one", str(n), str(w), tmp]
+                subprocess.run(cmd, check=True)
+            baselines(Path(tmp))
 
 
 if __name__ == "__main__":

@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         refs = _load(ref_dir, lang)
     try:
-        config = Config(default_threshold=args.threshold)
+        # A command line runs on its own main thread: forking workers is safe here.
+        config = Config(default_threshold=args.threshold, workers=os.cpu_count() or 1)
         progress = _bar(msg["progress"]) if len(docs) >= 200 else None
         result = scan(docs, refs, config=config, progress=progress)
     except SimilarityError as exc:
