@@ -244,12 +244,26 @@ class SimilarityIndex:
         self._flush_df()
 
     def _consolidate(self) -> None:
-        h = np.concatenate([self._h, *self._ph])
-        d = np.concatenate([self._d, *self._pd])
+        # A merge, not a sort of everything: the pending run is small, and its slots are newer
+        # than every consolidated one, so among equal hashes it goes last (order (hash, slot)).
+        h, d = self._h, self._d
         keep = self._alive[d]
-        h, d = h[keep], d[keep]
-        order = np.lexsort((d, h))
-        self._h, self._d = h[order], d[order]
+        if not keep.all():
+            h, d = h[keep], d[keep]
+        if self._ph:
+            ph, pd = np.concatenate(self._ph), np.concatenate(self._pd)
+            keep = self._alive[pd]
+            ph, pd = ph[keep], pd[keep]
+            order = np.lexsort((pd, ph))
+            ph, pd = ph[order], pd[order]
+            at = np.searchsorted(h, ph, "right") + np.arange(len(ph))
+            old = np.ones(len(h) + len(ph), dtype=bool)
+            old[at] = False
+            mh, md = np.empty(len(old), dtype=h.dtype), np.empty(len(old), dtype=np.int64)
+            mh[at], md[at] = ph, pd
+            mh[old], md[old] = h, d
+            h, d = mh, md
+        self._h, self._d = h, d
         self._ph, self._pd, self._pending, self._pending_sorted = [], [], 0, None
         self._dead = 0
 

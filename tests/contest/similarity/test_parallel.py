@@ -66,3 +66,21 @@ def test_config_workers_zero_raises():
     with pytest.raises(ConfigError) as err:
         Config(workers=0)
     assert err.value.params == {"field": "workers", "value": 0}
+
+
+def test_index_merged_in_steps_same_pairs_as_at_once(corpus):
+    docs = [Doc(n, t) for n, t in corpus.docs.items()]
+    at_once = build_index(docs)
+    steps = build_index(docs[:10])
+    steps.candidate_pairs()  # consolidates the first ten: the rest are merged into them
+    for doc in docs[10:20]:
+        steps.add(doc)
+    steps.remove(docs[3].name)
+    steps.candidate_pairs()
+    for doc in [docs[3], *docs[20:]]:
+        steps.add(doc)
+    expected = {(a, b, c) for a, b, c in at_once.candidate_pairs()}
+    got = {tuple(sorted((a, b))) + (c,) for a, b, c in steps.candidate_pairs()}
+    assert got == {tuple(sorted((a, b))) + (c,) for a, b, c in expected}
+    assert len(expected) >= 5
+    assert steps._h.tolist() == sorted(steps._h.tolist())
