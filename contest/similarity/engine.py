@@ -8,7 +8,7 @@ frequency above ``Config.common_limit``) make no candidate and no passage on the
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from itertools import islice
 
@@ -32,6 +32,7 @@ from contest.similarity.verify import align, coverage, quote_mask
 __all__ = ["build_index", "check", "compare", "scan", "scan_index"]
 
 _QUOTED_SHARE = 0.8  # a passage at least this much inside quotation marks is a quotation
+_BLOCK = 128  # entries per worker sent at a time while indexing
 
 Progress = Callable[[int, int], None]
 
@@ -207,16 +208,19 @@ def build_index(
     # Forked after the references are in: workers read only the config and the references.
     with forked_pool(workers, index) as pool:
         it = iter(documents)
-        waiting = None  # the previous block and its pending result: inserted while the
-        while True:  # workers fingerprint the next one
-            block = list(islice(it, 128 * workers))
-            job = pool.map_async(_prepare, [d.text for d in block], chunksize=16) if block else None
-            if waiting is not None:
-                for doc, prep in zip(waiting[0], waiting[1].get(), strict=True):
-                    insert(doc, prep)
-            if job is None:
+        # Two blocks stay in flight: the workers fingerprint them while this process inserts
+        # the oldest (and now and then merges postings or counts).
+        queue: deque = deque()
+        while True:
+            block = list(islice(it, _BLOCK * workers))
+            if block:
+                queue.append((block, pool.map_async(_prepare, [d.text for d in block], 16)))
+            if not queue:
                 break
-            waiting = (block, job)
+            if len(queue) > 2 or not block:
+                done_block, job = queue.popleft()
+                for doc, prep in zip(done_block, job.get(), strict=True):
+                    insert(doc, prep)
     return index
 
 

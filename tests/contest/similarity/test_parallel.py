@@ -9,6 +9,7 @@ from contest.similarity import (
     Doc,
     DuplicateNameError,
     build_index,
+    engine,
     fingerprint,
     scan,
 )
@@ -34,7 +35,8 @@ def test_scan_two_workers_same_result_as_one(corpus):
     assert [p.passages for p in two.pairs] == [p.passages for p in one.pairs]
 
 
-def test_build_index_two_workers_same_postings_as_one(corpus):
+def test_build_index_two_workers_same_postings_as_one(corpus, monkeypatch):
+    monkeypatch.setattr(engine, "_BLOCK", 2)  # many blocks in flight, not one
     docs = [Doc(n, t) for n, t in corpus.docs.items()]
     one = build_index(docs, config=Config(workers=1))
     two = build_index(docs, config=Config(workers=2))
