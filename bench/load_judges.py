@@ -14,7 +14,7 @@ contest.entries.create_entry / confirm_entry (generated essays of ~1,100 words),
 round 1, the judges invited, the round opened and assigned by judging.services. Readings per
 entry: enough that no judge runs out of entries before the end (a reading takes >= 4 s of
 think time; 1,200 entries x 17 readings for 200 judges x 300 s): creating an entry through
-the services costs ~0.1 s, so more readings per entry, not more entries. Then ANALYZE
+the services costs up to ~0.1 s, so more readings per entry, not more entries. Then ANALYZE
 (PostgreSQL; --no-analyze skips it, see analyze()). Only this
 setup process uses passwords.use_cheap_hashing_for_tests(): inviting 200 judges would
 otherwise cost 200 argon2 hashes at 64 MiB each; the server keeps the production hasher.
