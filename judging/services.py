@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from contest import rules
 from contest.models import (
@@ -1098,6 +1098,8 @@ def reopen_score(session: Session, *, score: Score, actor: User, reason: str) ->
 
 
 def judge_assignments(session: Session, *, rnd: Round, judge: User) -> list[Assignment]:
+    """The judge's active readings ordered by code, with their entry's category and their
+    score loaded in the same round trips (no query per row; the essay text is not loaded)."""
     return list(
         session.scalars(
             select(Assignment)
@@ -1108,7 +1110,46 @@ def judge_assignments(session: Session, *, rnd: Round, judge: User) -> list[Assi
                 Assignment.active.is_(True),
             )
             .order_by(Entry.secret_code)
+            .options(
+                selectinload(Assignment.entry)
+                .load_only(Entry.secret_code, Entry.category_id)
+                .selectinload(Entry.category),
+                selectinload(Assignment.score),
+            )
         )
+    )
+
+
+def judge_codes(session: Session, *, rnd: Round, judge: User) -> list[str]:
+    """The codes of the judge's active readings, in order (for previous/next links)."""
+    return list(
+        session.scalars(
+            select(Entry.secret_code)
+            .join(Assignment, Assignment.entry_id == Entry.id)
+            .where(
+                Assignment.round_id == rnd.id,
+                Assignment.judge_id == judge.id,
+                Assignment.active.is_(True),
+            )
+            .order_by(Entry.secret_code)
+        )
+    )
+
+
+def next_unsubmitted_code(session: Session, *, rnd: Round, judge: User) -> str | None:
+    """The first of the judge's readings (by code) without a submitted score, in one query."""
+    return session.scalar(
+        select(Entry.secret_code)
+        .join(Assignment, Assignment.entry_id == Entry.id)
+        .outerjoin(Score, Score.assignment_id == Assignment.id)
+        .where(
+            Assignment.round_id == rnd.id,
+            Assignment.judge_id == judge.id,
+            Assignment.active.is_(True),
+            (Score.id.is_(None)) | (Score.status != ScoreStatus.submitted),
+        )
+        .order_by(Entry.secret_code)
+        .limit(1)
     )
 
 

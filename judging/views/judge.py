@@ -94,7 +94,7 @@ def read(slug: str, position: int, code: str):
     contest, rnd = _round(slug, position)
     a = _assignment(rnd, code)
     view = anonymised_view(a.entry)
-    codes = [x.entry.secret_code for x in js.judge_assignments(db(), rnd=rnd, judge=me())]
+    codes = js.judge_codes(db(), rnd=rnd, judge=me())
     i = codes.index(code)
     return render_template(
         "judging/read.html",
@@ -194,16 +194,9 @@ def submit(slug: str, position: int, code: str):
         show_problems(None, e)
         return redirect(url_for("judge.read", slug=slug, position=position, code=code)), 303
     flash(_("Score submitted for %(code)s.", code=code), "success")
-    nxt = next(
-        (
-            x
-            for x in js.judge_assignments(db(), rnd=rnd, judge=me())
-            if js.progress_status(x) != "submitted"
-        ),
-        None,
-    )
+    nxt = js.next_unsubmitted_code(db(), rnd=rnd, judge=me())
     target = (
-        url_for("judge.read", slug=slug, position=position, code=nxt.entry.secret_code)
+        url_for("judge.read", slug=slug, position=position, code=nxt)
         if nxt
         else url_for("judge.round_home", slug=slug, position=position)
     )
