@@ -426,3 +426,44 @@ def test_file_over_the_contest_size_cap_is_refused(client, factory, login, sessi
         as_text=True
     )
     assert session.query(Entry).count() == 0
+
+
+def test_upload_in_time_can_be_confirmed_shortly_after_the_deadline(
+    client, contest, contestant, session
+):
+    resp = _form(client, contest)
+    receipt = resp.headers["Location"].rsplit("/", 1)[-1]
+    c = session.get(Contest, contest.id)
+    c.closes_at = datetime.now(UTC) - timedelta(minutes=1)
+    session.commit()
+    # the upload arrived five minutes before the deadline
+    session.execute(
+        Entry.__table__.update().values(created_at=datetime.now(UTC) - timedelta(minutes=6))
+    )
+    session.commit()
+    r = client.post(
+        f"/entries/{receipt}/confirm",
+        data={"csrf_token": csrf_token(client, f"/entries/{receipt}")},
+    )
+    assert r.status_code == 302
+    session.expire_all()
+    entry = session.scalar(select(Entry))
+    assert entry.status == EntryStatus.submitted
+    # but not a day later
+    c = session.get(Contest, contest.id)
+    entry.status = EntryStatus.draft
+    c.closes_at = datetime.now(UTC) - timedelta(days=1)
+    c.opens_at = datetime.now(UTC) - timedelta(days=20)
+    session.commit()
+    session.execute(
+        Entry.__table__.update().values(created_at=datetime.now(UTC) - timedelta(days=2))
+    )
+    session.commit()
+    r = client.post(
+        f"/entries/{receipt}/confirm",
+        data={"csrf_token": csrf_token(client, f"/entries/{receipt}")},
+        follow_redirects=True,
+    )
+    assert "Đã hết hạn nhận bài" in r.get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(select(Entry)).status == EntryStatus.draft
