@@ -1,14 +1,15 @@
 """Benchmark of contest.similarity on planted corpora, with the floor and two baselines.
 
-Usage: .venv/bin/python bench/bench_similarity.py [--sizes 1000,10000] [--quick]
+Usage: .venv/bin/python bench/bench_similarity.py [--sizes 1000,10000] [--workers 1,2] [--quick]
+Each size is scanned once per worker count (Config.workers), each run in a fresh process.
 Prints, per size: index and verification time, peak memory, precision/recall on planted pairs
 sharing >= 15%, quotation-only documents left unflagged, overlap error, the floor (NFC +
 casefold + split into syllables) and the ratio scan/floor, one-query time against the index,
 all-pairs cdist(fuzz.ratio) on a sample (extrapolated) and MinHash-LSH with the same
 verification on the first 2,000 essays.
 
-Essays are streamed from the generator into the index (not held in memory), so the time spent
-generating them (and measuring the floor on them) is taken out of the scan time.
+The corpus is first written to a JSON-lines file (untimed; the floor is measured then), then
+streamed from it into the index (not held in memory), as a service reads entries from storage.
 """
 
 from __future__ import annotations
