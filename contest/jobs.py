@@ -156,10 +156,19 @@ def dispatch(app: Flask, job_id: int) -> str:
             return "rq"
         except Exception:  # noqa: BLE001 - Redis down: the work still gets done here
             log.warning("job %s: Redis unreachable, running in a thread", job_id, exc_info=True)
-    threading.Thread(
+    thread = threading.Thread(
         target=_thread_main, args=(app, job_id), name=f"job-{job_id}", daemon=True
-    ).start()
+    )
+    # Kept so a shutdown (or a test's teardown) can wait for in-process jobs to finish.
+    app.extensions.setdefault("job_threads", []).append(thread)
+    thread.start()
     return "thread"
+
+
+def wait_for_threads(app: Flask, timeout: float = 60.0) -> None:
+    """Wait for the in-process job threads this app started (bounded)."""
+    for thread in app.extensions.get("job_threads", []):
+        thread.join(timeout)
 
 
 def run_rq_job(job_id: int) -> str:

@@ -115,6 +115,9 @@ def app(tmp_path, database_url):
         }
     )
     yield app
+    from contest.jobs import wait_for_threads
+
+    wait_for_threads(app)  # a background scan must not outlive the app's engine
     app.extensions["db_engine"].dispose()
 
 
