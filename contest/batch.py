@@ -55,7 +55,6 @@ import re
 import stat
 import warnings
 import zipfile
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -63,6 +62,7 @@ from typing import Any
 
 from contest.extract import (
     DEFAULT_LIMITS,
+    ZIP_ERRORS,
     ExtractionError,
     Limits,
     detect_format,
@@ -717,7 +717,7 @@ class _Archive:
         try:
             with self.zf.open(member.info) as handle:
                 data = handle.read(size + 1)
-        except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error):
+        except ZIP_ERRORS:
             raise zipfile.BadZipFile(member.name) from None
         if len(data) != size:
             raise zipfile.BadZipFile(member.name)
@@ -730,7 +730,7 @@ def _open_archive(data: bytes, limits: BatchLimits) -> tuple[_Archive | None, li
         return None, [_problem("not_zip")]
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+    except ZIP_ERRORS:
         return None, [_problem("not_zip")]
     members, problems = _checked_members(zf.infolist(), limits)
     if problems:
@@ -976,7 +976,7 @@ def _workbook_container_problems(data: bytes, name: str, limits: BatchLimits) ->
                         part = handle.read(info.file_size + 1)
                     if _declares_entities(part):
                         return [_problem("manifest_unsafe", name=name)]
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, zlib.error):
+    except ZIP_ERRORS:
         return [_problem("manifest_unreadable", name=name)]
     return []
 

@@ -320,7 +320,7 @@ def detect_format(data: bytes, filename: str) -> str:
 
 # Everything zipfile and zlib raise on a damaged or unusual archive (found by fuzzing:
 # a corrupt deflate stream raises zlib.error, an unknown "version needed" NotImplementedError).
-_ZIP_ERRORS = (
+ZIP_ERRORS = (
     zipfile.BadZipFile,
     OSError,
     ValueError,
@@ -343,7 +343,7 @@ def _zip_kind(data: bytes, name: str, ext: str) -> str:
             mimetype = b""
             if "mimetype" in names and zf.getinfo("mimetype").file_size < 200:
                 mimetype = zf.read("mimetype").strip()
-    except _ZIP_ERRORS:
+    except ZIP_ERRORS:
         raise ExtractionError("corrupt_file", filename=name, format="ZIP") from None
     if "word/document.xml" in names:
         return "docx"
@@ -382,7 +382,7 @@ def _read_zip(data: bytes, name: str, fmt: str, limits: Limits, clock: _Clock) -
     """Check a .docx/.odt container against the caps; return its XML parts by name."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except _ZIP_ERRORS:
+    except ZIP_ERRORS:
         raise ExtractionError("corrupt_file", filename=name, format=fmt.upper()) from None
     with zf:
         infos = zf.infolist()
@@ -422,7 +422,7 @@ def _read_zip(data: bytes, name: str, fmt: str, limits: Limits, clock: _Clock) -
                 # Declared sizes bound what zipfile returns; the read cap is a second fence.
                 with zf.open(info) as member:
                     content = member.read(info.file_size + 1)
-            except _ZIP_ERRORS:
+            except ZIP_ERRORS:
                 raise ExtractionError("corrupt_file", filename=name, format=fmt.upper()) from None
             if _has_doctype(content):
                 raise ExtractionError("xml_entity", filename=name, member=info.filename)

@@ -263,22 +263,10 @@ class WithdrawForm(FlaskForm):
     submit = SubmitField(_l("Withdraw"))
 
 
-class SetPasswordForm(FlaskForm):
-    new = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(REQUIRED),
-            Length(
-                min=MIN_LENGTH,
-                message=_l("The password needs at least %(n)d characters.", n=MIN_LENGTH),
-            ),
-        ],
-    )
-    new2 = PasswordField(
-        _l("Repeat the new password"),
-        validators=[DataRequired(REQUIRED), EqualTo("new", _l("The two passwords differ."))],
-    )
-    submit = SubmitField(_l("Change password"))
+class SetPasswordForm(PasswordForm):
+    """After a one-time sign-in link: the same form without the current password."""
+
+    current = None
 
 
 class ActionForm(FlaskForm):

@@ -587,25 +587,7 @@ def set_rubric(
                 "Judging has started: the contest's rubric can no longer be changed.",
             )
         )
-    problems = rules.check_rubric(criteria)
-    if problems:
-        raise ProblemError(problems)
-    before = [_criterion_dict(c) for c in contest.criteria]
-    for old in list(contest.criteria):
-        contest.criteria.remove(old)
-    session.flush()
-    for i, c in enumerate(criteria):
-        contest.criteria.append(
-            Criterion(
-                name=c["name"].strip(),
-                guidance=(c.get("guidance") or "").strip(),
-                max_points=float(c["max_points"]),
-                weight=float(c.get("weight", 1.0)),
-                position=i,
-            )
-        )
-    session.flush()
-    after = [_criterion_dict(c) for c in contest.criteria]
+    before, after = replace_rubric(session, owned=contest.criteria, model=Criterion, rows=criteria)
     record(
         session,
         actor=actor,
@@ -617,5 +599,31 @@ def set_rubric(
     )
 
 
-def _criterion_dict(c: Criterion) -> dict[str, Any]:
+def replace_rubric(
+    session: Session, *, owned: list, model: type, rows: Sequence[Mapping[str, Any]]
+):
+    """Check `rows` as a rubric and replace the criteria in `owned` (a contest's or a round's)
+    with new `model` rows. Returns (before, after) as plain dicts for the audit log."""
+    problems = rules.check_rubric(rows)
+    if problems:
+        raise ProblemError(problems)
+    before = [_criterion_dict(c) for c in owned]
+    for old in list(owned):
+        owned.remove(old)
+    session.flush()
+    for i, c in enumerate(rows):
+        owned.append(
+            model(
+                name=c["name"].strip(),
+                guidance=(c.get("guidance") or "").strip(),
+                max_points=float(c["max_points"]),
+                weight=float(c.get("weight", 1.0)),
+                position=i,
+            )
+        )
+    session.flush()
+    return before, [_criterion_dict(c) for c in owned]
+
+
+def _criterion_dict(c) -> dict[str, Any]:
     return {"name": c.name, "max_points": c.max_points, "weight": c.weight, "guidance": c.guidance}

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from contest import rules
 from contest.models import (
     Author,
     Category,
@@ -28,7 +27,14 @@ from contest.models import (
 )
 from contest.passwords import generate_password
 from contest.problems import Problem, ProblemError
-from contest.services import add_membership, create_login_token, create_user, find_user, record
+from contest.services import (
+    add_membership,
+    create_login_token,
+    create_user,
+    find_user,
+    record,
+    replace_rubric,
+)
 from judging import assignment as planner
 from judging.models import (
     Assignment,
@@ -220,26 +226,7 @@ def set_round_rubric(
             "Đã có điểm trong vòng này: không sửa được thang điểm.",
             "Scores exist in this round: the rubric can no longer change.",
         )
-    problems = rules.check_rubric(criteria)
-    if problems:
-        raise ProblemError(problems)
-    before = [
-        {"name": c.name, "max_points": c.max_points, "weight": c.weight} for c in rnd.criteria
-    ]
-    for old in list(rnd.criteria):
-        rnd.criteria.remove(old)
-    session.flush()
-    for i, c in enumerate(criteria):
-        rnd.criteria.append(
-            RoundCriterion(
-                name=c["name"].strip(),
-                guidance=(c.get("guidance") or "").strip(),
-                max_points=float(c["max_points"]),
-                weight=float(c.get("weight", 1.0)),
-                position=i,
-            )
-        )
-    session.flush()
+    before, after = replace_rubric(session, owned=rnd.criteria, model=RoundCriterion, rows=criteria)
     record(
         session,
         actor=actor,
@@ -247,12 +234,7 @@ def set_round_rubric(
         contest=rnd.contest,
         obj=rnd,
         before={"criteria": before},
-        after={
-            "criteria": [
-                {"name": c.name, "max_points": c.max_points, "weight": c.weight}
-                for c in rnd.criteria
-            ]
-        },
+        after={"criteria": after},
     )
 
 
