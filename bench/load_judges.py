@@ -649,10 +649,21 @@ def profile_in_process(app, world: World, sessions, cycles: int) -> None:
     base = f"/judge/{SLUG}/round/1/entries/"
     timings: dict[str, list[float]] = defaultdict(list)
 
+    statements: dict[str, list[int]] = defaultdict(list)
+    executed = [0]
+
+    from sqlalchemy import event
+
+    @event.listens_for(app.extensions["db_engine"], "before_cursor_execute")
+    def _count(*_args):
+        executed[0] += 1
+
     def timed(kind, fn, *a, **kw):
+        executed[0] = 0
         t = time.perf_counter()
         r = fn(*a, **kw)
         timings[kind].append((time.perf_counter() - t) * 1000)
+        statements[kind].append(executed[0])
         return r
 
     todo = [(j, code) for j in world.judges[:10] for code in world.codes[j]][:cycles]
@@ -693,7 +704,11 @@ def profile_in_process(app, world: World, sessions, cycles: int) -> None:
             raise SystemExit(f"profile: submit answered {r.status_code}")
     prof.disable()
     for kind, ms in timings.items():
-        print(f"in-process {kind}: n={len(ms)} median {statistics.median(ms):.1f} ms")
+        print(
+            f"in-process {kind}: n={len(ms)} median {statistics.median(ms):.1f} ms, "
+            f"SQL statements per request {statistics.median(statements[kind]):.0f} "
+            "(+ BEGIN/COMMIT and the pool's ping, which are not cursor executions)"
+        )
     stats = pstats.Stats(prof)
     print("\ncumulative, project code:")
     stats.sort_stats("cumulative").print_stats(r"/work/main/(contest|judging|app)", 30)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from contest.models import (
     Author,
@@ -1133,6 +1133,69 @@ def next_unsubmitted_code(session: Session, *, rnd: Round, judge: User) -> str |
         .order_by(Entry.secret_code)
         .limit(1)
     )
+
+
+@dataclass
+class Reading:
+    """What a judge's request about one reading needs, found in one query: the contest, the
+    round (criteria loaded), whether the judge holds a seat in it, and the judge's active
+    assignment for the code (score loaded; the entry and its category with `with_entry`)."""
+
+    contest: Contest | None
+    rnd: Round | None
+    seated: bool
+    assignment: Assignment | None
+
+
+def reading(
+    session: Session, *, slug: str, position: int, judge: User, code: str, with_entry: bool = False
+) -> Reading:
+    """One round trip instead of five (contest, round, seat, assignment, score) and the
+    criteria in the same answer: every autosave and submit starts here, so this is what
+    200 judges at once cost the database (docs/bench/load.md)."""
+    entry_id = (
+        select(Entry.id)
+        .where(Entry.contest_id == Contest.id, Entry.secret_code == code)
+        .scalar_subquery()
+    )
+    seat = (
+        select(JudgeSeat.id)
+        .where(
+            JudgeSeat.round_id == Round.id,
+            JudgeSeat.user_id == judge.id,
+            JudgeSeat.withdrawn_at.is_(None),
+        )
+        .exists()
+    )
+    loads = [
+        contains_eager(Round.criteria),
+        joinedload(Assignment.score),
+    ]
+    if with_entry:
+        loads.append(joinedload(Assignment.entry).joinedload(Entry.category))
+    row = (
+        session.execute(
+            select(Contest, Round, seat, Assignment)
+            .outerjoin(Round, (Round.contest_id == Contest.id) & (Round.position == position))
+            .outerjoin(RoundCriterion, RoundCriterion.round_id == Round.id)
+            .outerjoin(
+                Assignment,
+                (Assignment.round_id == Round.id)
+                & (Assignment.judge_id == judge.id)
+                & Assignment.active.is_(True)
+                & (Assignment.entry_id == entry_id),
+            )
+            .where(Contest.slug == slug)
+            .order_by(RoundCriterion.position, RoundCriterion.id)
+            .options(*loads)
+        )
+        .unique()
+        .first()
+    )
+    if row is None:
+        return Reading(None, None, False, None)
+    contest, rnd, seated, a = row
+    return Reading(contest, rnd, bool(seated) and rnd is not None, a)
 
 
 def assignment_for(session: Session, *, rnd: Round, judge: User, code: str) -> Assignment | None:

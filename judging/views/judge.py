@@ -39,12 +39,20 @@ def _round(slug: str, position: int):
     return contest, rnd
 
 
-def _assignment(rnd, code: str):
-    a = js.assignment_for(db(), rnd=rnd, judge=me(), code=code)
-    if a is None or not permissions.can_score(current_user, a):
+def _reading(slug: str, position: int, code: str, *, with_entry: bool = False):
+    """The contest, round and this judge's assignment for `code`, in one query (the same
+    answers as `_round` then an assignment lookup: 404 without the contest, 403 otherwise)."""
+    r = js.reading(
+        db(), slug=slug, position=position, judge=me(), code=code, with_entry=with_entry
+    )
+    if r.contest is None:
+        abort(404)
+    if r.rnd is None or not r.seated:
+        abort(403)
+    if r.assignment is None or not permissions.can_score(current_user, r.assignment):
         # Another judge's entry, or no such code: the same answer, so codes cannot be probed.
         abort(403)
-    return a
+    return r.contest, r.rnd, r.assignment
 
 
 @bp.get("/")
@@ -91,8 +99,7 @@ def _score_payload(score, rnd) -> dict:
 
 @bp.get("/<slug>/round/<int:position>/entries/<code>")
 def read(slug: str, position: int, code: str):
-    contest, rnd = _round(slug, position)
-    a = _assignment(rnd, code)
+    contest, rnd, a = _reading(slug, position, code, with_entry=True)
     view = anonymised_view(a.entry)
     codes = js.judge_codes(db(), rnd=rnd, judge=me())
     i = codes.index(code)
@@ -127,8 +134,7 @@ def _version() -> int | None:
 @bp.post("/<slug>/round/<int:position>/entries/<code>/draft")
 def save_draft(slug: str, position: int, code: str):
     """Autosave (JSON answer). 409 with the newer score when another tab saved first."""
-    contest, rnd = _round(slug, position)
-    a = _assignment(rnd, code)
+    contest, rnd, a = _reading(slug, position, code)
     try:
         score = js.save_draft(
             db(),
@@ -159,8 +165,7 @@ def save_draft(slug: str, position: int, code: str):
 
 @bp.post("/<slug>/round/<int:position>/entries/<code>/submit")
 def submit(slug: str, position: int, code: str):
-    contest, rnd = _round(slug, position)
-    a = _assignment(rnd, code)
+    contest, rnd, a = _reading(slug, position, code)
     wants_json = request.accept_mimetypes.best == "application/json"
     try:
         js.submit_score(
@@ -207,8 +212,7 @@ def submit(slug: str, position: int, code: str):
 
 @bp.post("/<slug>/round/<int:position>/entries/<code>/reopen")
 def ask_reopen(slug: str, position: int, code: str):
-    contest, rnd = _round(slug, position)
-    a = _assignment(rnd, code)
+    contest, rnd, a = _reading(slug, position, code)
     if not ActionForm().validate_on_submit() or a.score is None:
         abort(400)
     try:
@@ -223,8 +227,7 @@ def ask_reopen(slug: str, position: int, code: str):
 @bp.post("/<slug>/round/<int:position>/entries/<code>/recuse")
 def recuse(slug: str, position: int, code: str):
     """The judge steps back from an entry (a conflict seen only on reading); recorded."""
-    contest, rnd = _round(slug, position)
-    a = _assignment(rnd, code)
+    contest, rnd, a = _reading(slug, position, code)
     if not ActionForm().validate_on_submit():
         abort(400)
     reason = (request.form.get("reason") or "").strip()
