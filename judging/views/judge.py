@@ -42,9 +42,7 @@ def _round(slug: str, position: int):
 def _reading(slug: str, position: int, code: str, *, with_entry: bool = False):
     """The contest, round and this judge's assignment for `code`, in one query (the same
     answers as `_round` then an assignment lookup: 404 without the contest, 403 otherwise)."""
-    r = js.reading(
-        db(), slug=slug, position=position, judge=me(), code=code, with_entry=with_entry
-    )
+    r = js.reading(db(), slug=slug, position=position, judge=me(), code=code, with_entry=with_entry)
     if r.contest is None:
         abort(404)
     if r.rnd is None or not r.seated:
