@@ -222,6 +222,32 @@ class Stack:
         self._fh.close()
 
 
+def cpu_seconds(app_session: int) -> dict[str, float]:
+    """CPU time (user + system) so far of the server under test (its process session), the
+    PostgreSQL server processes, and this load generator: read from /proc, so the cost per
+    request can be given apart from the queueing a busy machine adds (Linux only)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"app": 0.0, "database": 0.0}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        used = (int(fields[11]) + int(fields[12])) / tick
+        if int(fields[3]) == app_session:
+            out["app"] += used
+        elif comm.startswith("postgres"):
+            out["database"] += used
+    t = os.times()
+    out["load generator"] = t.user + t.system
+    return out
+
+
 def forge_sessions(app, user_ids: list[int]) -> dict[int, tuple[str, str]]:
     """{user id: (session cookie value, csrf token)} as POST /login would leave them."""
     from flask import session
@@ -792,6 +818,7 @@ def run(args) -> int:
             )
             for _ in range(2)
         ]
+        cpu_before = cpu_seconds(stack.proc.pid)
         for t in threads:
             t.start()
         load_during = []
@@ -803,6 +830,7 @@ def run(args) -> int:
             if len(load_during) < args.seconds:
                 load_during.append(os.getloadavg()[0])
         elapsed = time.monotonic() - start
+        cpu_after = cpu_seconds(stack.proc.pid)
         stack.stop()
         stack = None
         table, figures = latency_table(recorder, elapsed, ["home", "open", "autosave", "submit"])
@@ -814,6 +842,13 @@ def run(args) -> int:
         print(
             f"throughput: {total / elapsed:.1f} requests/s in all, "
             f"{figures['submit']['count'] / elapsed * 60:.0f} scores submitted per minute"
+        )
+        cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_before}
+        print(
+            "CPU per request (ms): "
+            + ", ".join(f"{k} {v / max(total, 1) * 1000:.2f}" for k, v in cpu.items())
+            + f"; machine busy {sum(cpu.values()) / elapsed / (os.cpu_count() or 1) * 100:.0f}%"
+            + " of its cores (these three only)"
         )
         print("latency in ms:")
         print(table)

@@ -10,9 +10,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from contest.models import (
@@ -1102,37 +1103,41 @@ def judge_assignments(session: Session, *, rnd: Round, judge: User) -> list[Assi
     )
 
 
+_JUDGE_CODES = (
+    select(Entry.secret_code)
+    .join(Assignment, Assignment.entry_id == Entry.id)
+    .where(
+        Assignment.round_id == bindparam("round_id"),
+        Assignment.judge_id == bindparam("judge_id"),
+        Assignment.active.is_(True),
+    )
+    .order_by(Entry.secret_code)
+)
+
+
 def judge_codes(session: Session, *, rnd: Round, judge: User) -> list[str]:
     """The codes of the judge's active readings, in order (for previous/next links)."""
-    return list(
-        session.scalars(
-            select(Entry.secret_code)
-            .join(Assignment, Assignment.entry_id == Entry.id)
-            .where(
-                Assignment.round_id == rnd.id,
-                Assignment.judge_id == judge.id,
-                Assignment.active.is_(True),
-            )
-            .order_by(Entry.secret_code)
-        )
+    return list(session.scalars(_JUDGE_CODES, {"round_id": rnd.id, "judge_id": judge.id}))
+
+
+_NEXT_UNSUBMITTED = (
+    select(Entry.secret_code)
+    .join(Assignment, Assignment.entry_id == Entry.id)
+    .outerjoin(Score, Score.assignment_id == Assignment.id)
+    .where(
+        Assignment.round_id == bindparam("round_id"),
+        Assignment.judge_id == bindparam("judge_id"),
+        Assignment.active.is_(True),
+        (Score.id.is_(None)) | (Score.status != ScoreStatus.submitted),
     )
+    .order_by(Entry.secret_code)
+    .limit(1)
+)
 
 
 def next_unsubmitted_code(session: Session, *, rnd: Round, judge: User) -> str | None:
     """The first of the judge's readings (by code) without a submitted score, in one query."""
-    return session.scalar(
-        select(Entry.secret_code)
-        .join(Assignment, Assignment.entry_id == Entry.id)
-        .outerjoin(Score, Score.assignment_id == Assignment.id)
-        .where(
-            Assignment.round_id == rnd.id,
-            Assignment.judge_id == judge.id,
-            Assignment.active.is_(True),
-            (Score.id.is_(None)) | (Score.status != ScoreStatus.submitted),
-        )
-        .order_by(Entry.secret_code)
-        .limit(1)
-    )
+    return session.scalar(_NEXT_UNSUBMITTED, {"round_id": rnd.id, "judge_id": judge.id})
 
 
 @dataclass
@@ -1147,51 +1152,54 @@ class Reading:
     assignment: Assignment | None
 
 
-def reading(
-    session: Session, *, slug: str, position: int, judge: User, code: str, with_entry: bool = False
-) -> Reading:
-    """One round trip instead of five (contest, round, seat, assignment, score) and the
-    criteria in the same answer: every autosave and submit starts here, so this is what
-    200 judges at once cost the database (docs/bench/load.md)."""
+@cache
+def _reading_statement(with_entry: bool):
+    """Built once per process with bound parameters: constructing this select and its cache
+    key cost more Python time than the database took to answer it."""
     entry_id = (
         select(Entry.id)
-        .where(Entry.contest_id == Contest.id, Entry.secret_code == code)
+        .where(Entry.contest_id == Contest.id, Entry.secret_code == bindparam("code"))
         .scalar_subquery()
     )
     seat = (
         select(JudgeSeat.id)
         .where(
             JudgeSeat.round_id == Round.id,
-            JudgeSeat.user_id == judge.id,
+            JudgeSeat.user_id == bindparam("judge_id"),
             JudgeSeat.withdrawn_at.is_(None),
         )
         .exists()
     )
-    loads = [
-        contains_eager(Round.criteria),
-        joinedload(Assignment.score),
-    ]
+    loads = [contains_eager(Round.criteria), joinedload(Assignment.score)]
     if with_entry:
         loads.append(joinedload(Assignment.entry).joinedload(Entry.category))
-    row = (
-        session.execute(
-            select(Contest, Round, seat, Assignment)
-            .outerjoin(Round, (Round.contest_id == Contest.id) & (Round.position == position))
-            .outerjoin(RoundCriterion, RoundCriterion.round_id == Round.id)
-            .outerjoin(
-                Assignment,
-                (Assignment.round_id == Round.id)
-                & (Assignment.judge_id == judge.id)
-                & Assignment.active.is_(True)
-                & (Assignment.entry_id == entry_id),
-            )
-            .where(Contest.slug == slug)
-            .order_by(RoundCriterion.position, RoundCriterion.id)
-            .options(*loads)
+    return (
+        select(Contest, Round, seat, Assignment)
+        .outerjoin(
+            Round, (Round.contest_id == Contest.id) & (Round.position == bindparam("position"))
         )
-        .unique()
-        .first()
+        .outerjoin(RoundCriterion, RoundCriterion.round_id == Round.id)
+        .outerjoin(
+            Assignment,
+            (Assignment.round_id == Round.id)
+            & (Assignment.judge_id == bindparam("judge_id"))
+            & Assignment.active.is_(True)
+            & (Assignment.entry_id == entry_id),
+        )
+        .where(Contest.slug == bindparam("slug"))
+        .order_by(RoundCriterion.position, RoundCriterion.id)
+        .options(*loads)
     )
+
+
+def reading(
+    session: Session, *, slug: str, position: int, judge: User, code: str, with_entry: bool = False
+) -> Reading:
+    """One round trip instead of five (contest, round, seat, assignment, score) and the
+    criteria in the same answer: every autosave and submit starts here, so this is what
+    200 judges at once cost the database (docs/bench/load.md)."""
+    params = {"slug": slug, "position": position, "judge_id": judge.id, "code": code}
+    row = session.execute(_reading_statement(with_entry), params).unique().first()
     if row is None:
         return Reading(None, None, False, None)
     contest, rnd, seated, a = row

@@ -144,3 +144,42 @@ def test_error_pages_exist_in_both_languages(app, code):
             body, status = render_error(code)
             assert status == code
             assert expect in body
+
+
+def test_a_dropped_database_connection_costs_one_request_then_recovers(tmp_path, postgres_url):
+    """The engine does not ping before every checkout (one round trip less per request): when
+    the server drops the connections (a restart), the first request answers 503 "try again"
+    and the pool is discarded, so the next request works on a fresh connection."""
+    import psycopg
+    from sqlalchemy import text
+
+    from app import create_app
+    from tests.conftest import _truncate_postgres
+
+    _truncate_postgres(postgres_url)
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": postgres_url,
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    engine = app.extensions["db_engine"]
+    try:
+        client = app.test_client()
+        assert client.get("/").status_code == 200
+        with engine.connect() as conn:  # the pool's connection (the only one so far)
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        libpq = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(libpq, autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+        first = client.get("/")
+        # the dead connection is found by the first statement, not by a ping
+        assert first.status_code == 503, first.status_code
+        assert first.headers["Retry-After"] == "5"
+        for _ in range(3):
+            assert client.get("/").status_code == 200
+    finally:
+        engine.dispose()
