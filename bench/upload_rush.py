@@ -254,6 +254,7 @@ class Check:
     problems: list[str] = field(default_factory=list)
     entries: int = 0
     stored_files: int = 0
+    confirmed_in_grace: int = 0
 
 
 def check_store(env: dict[str, str], contest_id: int, closes_at, contestants) -> Check:
@@ -261,6 +262,7 @@ def check_store(env: dict[str, str], contest_id: int, closes_at, contestants) ->
     from sqlalchemy import create_engine, select
 
     from contest.db import normalise_url
+    from contest.entries import CONFIRM_GRACE
     from contest.models import Entry, EntryFile, EntryStatus
     from contest.storage import FileStore
 
@@ -269,7 +271,12 @@ def check_store(env: dict[str, str], contest_id: int, closes_at, contestants) ->
     with engine.connect() as conn:
         entries = conn.execute(
             select(
-                Entry.id, Entry.owner_id, Entry.receipt_no, Entry.status, Entry.submitted_at
+                Entry.id,
+                Entry.owner_id,
+                Entry.receipt_no,
+                Entry.status,
+                Entry.submitted_at,
+                Entry.created_at,
             ).where(Entry.contest_id == contest_id)
         ).all()
         files = conn.execute(select(EntryFile.entry_id, EntryFile.role, EntryFile.sha256)).all()
@@ -298,8 +305,14 @@ def check_store(env: dict[str, str], contest_id: int, closes_at, contestants) ->
         elif c.outcome == "confirm late" and any(r.status != EntryStatus.draft for r in mine):
             out.problems.append(f"{c.email}: confirmation refused but the entry is submitted")
     for row in entries:
-        if row.submitted_at is not None and row.submitted_at >= closes_at:
+        if row.submitted_at is None or row.submitted_at < closes_at:
+            continue
+        # Confirmed after the deadline: allowed only for a file uploaded before it, within
+        # the confirmation grace (contest.entries.CONFIRM_GRACE).
+        if row.created_at >= closes_at or row.submitted_at >= closes_at + CONFIRM_GRACE:
             out.problems.append(f"{row.receipt_no} submitted after the deadline")
+        else:
+            out.confirmed_in_grace += 1
     known = {f.sha256 for f in files}
     stored = list(store.stored_hashes())
     out.stored_files = len(stored)
@@ -368,6 +381,7 @@ def run(args) -> int:
             threading.Thread(target=lj.baseline_loop, args=(stack.port, recorder, baseline_end))
             for _ in range(2)
         ]
+        cpu_before = lj.cpu_seconds(stack.proc.pid)
         for t in baselines:
             t.start()
         run_rush(stack.port, contestants, recorder, category_id, t0, args.in_flight, hard_stop)
@@ -375,6 +389,7 @@ def run(args) -> int:
             t.join(timeout=lj.CLIENT_TIMEOUT + 5)
         elapsed = time.monotonic() - t0
         load = os.getloadavg()[0]
+        cpu_after = lj.cpu_seconds(stack.proc.pid)
         stack.stop()
         stack = None
         outcomes = Counter(c.outcome for c in contestants)
@@ -392,6 +407,14 @@ def run(args) -> int:
         if errors:
             print(f"errors: {dict(Counter(c.detail for c in errors))}")
         table, figures = lj.latency_table(recorder, elapsed, ["home", "form", "upload", "confirm"])
+        requests = len(recorder.samples)
+        print(
+            "CPU per request (ms): "
+            + ", ".join(
+                f"{k} {(cpu_after[k] - cpu_before[k]) / max(requests, 1) * 1000:.2f}"
+                for k in cpu_before
+            )
+        )
         print("latency in ms:")
         print(table)
         home = figures["home"]
@@ -410,6 +433,7 @@ def run(args) -> int:
         check = check_store(env, contest_id, closes_at, contestants)
         print(
             f"store check: {check.entries} entries, {check.stored_files} stored files, "
+            f"{check.confirmed_in_grace} uploaded in time and confirmed within the grace, "
             f"problems: {check.problems[:10] or 'none'}"
         )
         ok = not check.problems and not errors and outcomes["accepted"] > 0

@@ -400,7 +400,11 @@ def create_entry(
         title=title.strip(),
         # Imported entries arrived in time on paper or by e-mail: submitted at once.
         status=EntryStatus.submitted if submit else EntryStatus.draft,
-        submitted_at=datetime.now(UTC) if submit else None,
+        submitted_at=now if submit else None,
+        # The instant the deadline was checked, not the later flush: "uploaded in time" for
+        # the confirmation grace must agree with the check that accepted the upload (the
+        # upload rush found one entry accepted at 22:59:59.99 but stamped after 23:00).
+        created_at=now,
         source=source,
         form_token=form_token,
         text=ex.text,

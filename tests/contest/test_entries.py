@@ -467,3 +467,53 @@ def test_upload_in_time_can_be_confirmed_shortly_after_the_deadline(
     assert "Đã hết hạn nhận bài" in r.get_data(as_text=True)
     session.expire_all()
     assert session.scalar(select(Entry)).status == EntryStatus.draft
+
+
+def test_upload_in_time_may_be_confirmed_within_the_grace_only(app, factory, session):
+    """A draft uploaded before the deadline counts as arrived in time: its confirmation is
+    accepted for CONFIRM_GRACE after the deadline, not later; a draft made with the deadline
+    checked at 22:59:59.99 is stamped with that instant, whenever its row is written."""
+    from contest import entries
+    from contest.models import Category, User
+    from contest.problems import ProblemError
+    from contest.storage import FileStore
+
+    c = factory.contest(slug="an-han", state="open")
+    users = {e: factory.user(email=e) for e in ("kip@example.vn", "cham@example.vn")}
+    closes = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    row = session.get(Contest, c.id)
+    row.closes_at = closes
+    session.commit()
+
+    def upload(seed: int, email: str, category_index: int):
+        return entries.create_entry(
+            session,
+            vault=app.extensions["vault"],
+            store=FileStore(app.config["UPLOAD_DIR"]),
+            contest=session.get(Contest, c.id),
+            category=session.get(Category, c.categories[category_index].id),
+            owner=session.get(User, users[email].id),
+            title="Bài viết",
+            pen_name="",
+            authors=[entries.AuthorInput(full_name=f"Tác Giả {seed}", email=email)],
+            document=entries.Upload(essay_docx(seed=seed), "bai.docx"),
+            now=closes - timedelta(milliseconds=10),
+        )
+
+    in_time = upload(21, "kip@example.vn", 0)
+    assert in_time.created_at == closes - timedelta(milliseconds=10)
+    too_slow = upload(22, "cham@example.vn", 1)
+    session.flush()
+    entries.confirm_entry(
+        session, entry=in_time, actor=in_time.owner, now=closes + timedelta(minutes=5)
+    )
+    assert in_time.status == EntryStatus.submitted
+    with pytest.raises(ProblemError) as refused:
+        entries.confirm_entry(
+            session,
+            entry=too_slow,
+            actor=too_slow.owner,
+            now=closes + entries.CONFIRM_GRACE + timedelta(seconds=1),
+        )
+    assert "Đã hết hạn nhận bài" in " ".join(refused.value.messages("vi"))
+    assert too_slow.status == EntryStatus.draft
