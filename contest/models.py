@@ -17,11 +17,13 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
@@ -487,11 +489,29 @@ class SimilarityReport(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# The states in which a job holds its (contest, kind) slot; SQL for the partial index.
+JOB_ACTIVE_STATES = ("queued", "running")
+JOB_ACTIVE_SQL = "state IN ('queued', 'running')"
+
+
 class Job(Base):
     """Background work with persisted progress, so a reload or a restart sees the same truth:
     it resumes from `done` or reports a clear failure."""
 
     __tablename__ = "jobs"
+    __table_args__ = (
+        # At most one queued or running job of a kind per contest: two clicks on "scan" at
+        # the same instant (two workers) make one job, since the insert is
+        # ON CONFLICT DO NOTHING on this index (screening.start_scan).
+        Index(
+            "uq_jobs_one_active",
+            "contest_id",
+            "kind",
+            unique=True,
+            sqlite_where=text(JOB_ACTIVE_SQL),
+            postgresql_where=text(JOB_ACTIVE_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contest_id: Mapped[int | None] = mapped_column(ForeignKey("contests.id"), index=True)

@@ -21,11 +21,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from contest import entries as entry_services
 from contest.db import utcnow
 from contest.models import (
+    JOB_ACTIVE_SQL,
+    JOB_ACTIVE_STATES,
     Category,
     Contest,
     Entry,
@@ -55,7 +60,7 @@ SCAN_KIND = "similarity_scan"
 # (and the entries it shares passages with) stays visible.
 SCANNED = (EntryStatus.submitted, EntryStatus.disqualified)
 DECISIONS = ("cleared", "copying", "disqualified")
-ACTIVE_JOB_STATES = ("queued", "running")
+ACTIVE_JOB_STATES = JOB_ACTIVE_STATES
 STALE_AFTER = timedelta(seconds=60)
 MAX_ATTEMPTS = 3  # a job interrupted this many times is failed, not resumed again
 BATCH = 200  # entries read from the database at a time while indexing
@@ -659,15 +664,28 @@ def start_scan(session: Session, *, contest: Contest, actor: User | None) -> tup
     running = active_scan(session, contest=contest)
     if running is not None:
         return running, False
-    job = Job(
-        contest_id=contest.id,
-        kind=SCAN_KIND,
-        state="queued",
-        params={"attempts": 0},
-        created_by=actor.id if actor else None,
+    # Check-then-insert alone lets two simultaneous clicks both insert: the partial unique
+    # index (models.Job) makes the second insert a no-op, and that click gets the first job.
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    new_id = session.scalar(
+        insert(Job)
+        .values(
+            contest_id=contest.id,
+            kind=SCAN_KIND,
+            state="queued",
+            params={"attempts": 0},
+            result={},
+            created_by=actor.id if actor else None,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[Job.contest_id, Job.kind], index_where=sql_text(JOB_ACTIVE_SQL)
+        )
+        .returning(Job.id)
     )
-    session.add(job)
-    session.flush()
+    if new_id is None:
+        return active_scan(session, contest=contest), False
+    job = session.get(Job, new_id)
     record(session, actor=actor, action="similarity.scan_start", contest=contest, obj=job)
     return job, True
 

@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from contest import jobs, screening
 from contest.db import utcnow
@@ -215,3 +215,40 @@ def test_cli_scan_refuses_an_unknown_contest(runner):
     )
     assert result.exit_code == 1
     assert "There is no contest “khong-co”." in result.output
+
+
+def test_two_simultaneous_scan_starts_make_one_job(app, contest, monkeypatch):
+    """Two workers both see "no scan running" and both insert: the second insert is a no-op
+    on the partial unique index and that click is given the first job. A finished scan
+    frees the slot for the next one."""
+    Session = app.extensions["db_session_factory"]
+    with Session() as first:
+        job, created = screening.start_scan(
+            first, contest=first.get(Contest, contest.id), actor=None
+        )
+        first.commit()
+        assert created
+        first_id = job.id
+    real_active = screening.active_scan
+    calls = []
+
+    def check_before_the_first_insert(session, *, contest):
+        calls.append(1)
+        return None if len(calls) == 1 else real_active(session, contest=contest)
+
+    monkeypatch.setattr(screening, "active_scan", check_before_the_first_insert)
+    with Session() as second:
+        again, created = screening.start_scan(
+            second, contest=second.get(Contest, contest.id), actor=None
+        )
+        second.commit()
+        assert (again.id, created) == (first_id, False)
+        assert second.scalar(select(func.count()).select_from(Job)) == 1
+        done = second.get(Job, first_id)
+        done.state = "done"
+        second.commit()
+        nxt, created = screening.start_scan(
+            second, contest=second.get(Contest, contest.id), actor=None
+        )
+        second.commit()
+        assert created and nxt.id != first_id
