@@ -28,10 +28,12 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from contest import presets  # noqa: E402
 from judging.aggregate import aggregate, rank, rank_stability  # noqa: E402
 from judging.prizes import PRESETS, allocate_prizes, prize_boundaries  # noqa: E402
 
-CATEGORIES = ["Tạp chí", "Báo", "Phát thanh", "Truyền hình", "Video clip"]
+# the national preset's category names, so every category has its prize table
+CATEGORIES = [c.name for c in presets.CATEGORIES]
 MAX_POINTS = np.array([25.0, 25.0, 20.0, 20.0, 10.0])
 BUDGET_SECONDS = 10.0
 

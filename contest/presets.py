@@ -99,6 +99,21 @@ PRIZE_SCHEMES: dict[str, tuple[PrizeLevel, ...]] = {
 # One Đặc biệt prize overall in the national 2024 table, not per category.
 NATIONAL_SPECIAL_OVERALL = 1
 
+# Special prizes (DOMAIN.md): best young authors, oldest/youngest author, organising units.
+SPECIAL_PRIZES: tuple[PrizeLevel, ...] = (
+    PrizeLevel("TV", "Giải Triển vọng", "Promising young author prize"),
+    PrizeLevel("oldest", "Tác giả cao tuổi nhất", "Oldest author"),
+    PrizeLevel("youngest", "Tác giả trẻ tuổi nhất", "Youngest author"),
+    PrizeLevel("TTXS", "Tập thể xuất sắc", "Outstanding organising unit"),
+)
+
+
+def prize_labels() -> dict[str, tuple[str, str]]:
+    """Every prize code of every scheme and the special prizes -> (Vietnamese, English):
+    the one table the results pages, the allocation notices and the workbook print from."""
+    levels = [*(p for scheme in PRIZE_SCHEMES.values() for p in scheme), *SPECIAL_PRIZES]
+    return {p.code: (p.label, p.label_en) for p in levels}
+
 
 @dataclass(frozen=True)
 class ContestPreset:

@@ -39,6 +39,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from contest import presets
 from contest.vntext import nfc
 
 __all__ = [
@@ -607,18 +608,8 @@ def write_csv_zip(sheets: Sequence[Sheet], *, lang: str = "vi") -> bytes:
 # Results report
 # ---------------------------------------------------------------------------------------------
 
-# Prize codes used by the aggregation presets -> (vi, en) labels.
-DEFAULT_PRIZE_LABELS: dict[str, tuple[str, str]] = {
-    "DB": ("Giải Đặc biệt", "Special prize"),
-    "A": ("Giải A", "A prize"),
-    "B": ("Giải B", "B prize"),
-    "C": ("Giải C", "C prize"),
-    "KK": ("Giải Khuyến khích", "Honourable mention"),
-    "nhat": ("Giải Nhất", "First prize"),
-    "nhi": ("Giải Nhì", "Second prize"),
-    "ba": ("Giải Ba", "Third prize"),
-    "kk": ("Giải Khuyến khích", "Honourable mention"),
-}
+# Prize codes -> (vi, en) labels: the presets' one table (contest.presets.prize_labels).
+DEFAULT_PRIZE_LABELS: dict[str, tuple[str, str]] = presets.prize_labels()
 
 _YES = {"vi": "Có", "en": "Yes"}
 _NO = {"vi": "Không", "en": "No"}

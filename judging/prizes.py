@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from contest import presets
 from contest.vntext import nfc
 from judging.aggregate import TIE_DECIMALS, Localised, Notice, Ranking
 
@@ -62,36 +63,20 @@ __all__ = [
 OVERALL = "__overall__"
 ANY_CATEGORY = "*"
 
-_NATIONAL_WRITTEN = [("A", 3), ("B", 6), ("C", 10), ("KK", 20)]
-_NATIONAL_BROADCAST = [("A", 2), ("B", 4), ("C", 6), ("KK", 10)]
-
+# The prize tables of contest.presets (the categories' quotas from DOMAIN.md), keyed by the
+# category names a contest created from those presets has. A contest's own quotas (edited per
+# contest) are what the results use; these are the defaults, for tests and benchmarks.
 PRESETS: dict[str, dict[str, list[tuple[str, int]]]] = {
-    # DOMAIN.md, national 2024: per category A/B/C/KK plus one Đặc biệt overall.
+    # national 2024: per category A/B/C/KK plus one Đặc biệt overall.
     "national_2024": {
-        "Tạp chí": list(_NATIONAL_WRITTEN),
-        "Báo": list(_NATIONAL_WRITTEN),
-        "Phát thanh": list(_NATIONAL_BROADCAST),
-        "Truyền hình": list(_NATIONAL_BROADCAST),
-        "Video clip": [("A", 1), ("B", 2), ("C", 3), ("KK", 6)],
-        OVERALL: [("DB", 1)],
+        **{c.name: list(c.national_quotas) for c in presets.CATEGORIES},
+        OVERALL: [("DB", presets.NATIONAL_SPECIAL_OVERALL)],
     },
-    "local": {ANY_CATEGORY: [("nhat", 1), ("nhi", 2), ("ba", 3), ("kk", 5)]},
+    "local": {ANY_CATEGORY: list(presets.CATEGORIES[0].local_quotas)},
 }
 
 PRIZE_LABELS: dict[str, dict[str, str]] = {
-    "DB": {"vi": "Giải Đặc biệt", "en": "Special prize"},
-    "A": {"vi": "Giải A", "en": "A prize"},
-    "B": {"vi": "Giải B", "en": "B prize"},
-    "C": {"vi": "Giải C", "en": "C prize"},
-    "KK": {"vi": "Giải Khuyến khích", "en": "Encouragement prize"},
-    "nhat": {"vi": "Giải Nhất", "en": "First prize"},
-    "nhi": {"vi": "Giải Nhì", "en": "Second prize"},
-    "ba": {"vi": "Giải Ba", "en": "Third prize"},
-    "kk": {"vi": "Giải Khuyến khích", "en": "Encouragement prize"},
-    "TV": {"vi": "Giải Triển vọng", "en": "Promising young author prize"},
-    "oldest": {"vi": "Tác giả cao tuổi nhất", "en": "Oldest author"},
-    "youngest": {"vi": "Tác giả trẻ tuổi nhất", "en": "Youngest author"},
-    "TTXS": {"vi": "Tập thể xuất sắc", "en": "Outstanding organising unit"},
+    code: {"vi": vi, "en": en} for code, (vi, en) in presets.prize_labels().items()
 }
 
 _TEMPLATES: dict[str, dict[str, str]] = {

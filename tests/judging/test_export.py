@@ -462,7 +462,7 @@ def test_results_prize_labels_default_custom_and_english():
     assert [r[20] for r in values(wb["Tạp chí"])[1:]] == ["Giải A", "Giải A", "Giải Khuyến khích"]
     wb = load(results_workbook(make_report(), lang="en"))
     assert [r[20] for r in values(wb["Tạp chí"])[1:]] == [
-        "A prize", "A prize", "Honourable mention",
+        "A prize", "A prize", "Encouragement prize",
     ]  # fmt: skip
     custom = make_report(prize_labels={"A": "Giải Vàng", "KK": ("Giải Bạc", "Silver")})
     wb = load(results_workbook(custom, lang="en"))
