@@ -100,7 +100,9 @@ def run_job(
         with factory() as s:
             job = s.get(Job, job_id)
             contest = s.get(Contest, job.contest_id)
-            index, fps = screening.build_contest_index(s, contest=contest, progress=beat.update)
+            index, fps = screening.build_contest_index(
+                s, contest=contest, progress=beat.update, workers=screening.scan_processes()
+            )
             s.rollback()  # end the reading transaction; the write below starts afresh
             result = scan_index(index, progress=beat.update)
             beat.stop()

@@ -12,7 +12,9 @@ Flags use each category's ``overlap_threshold`` at the time of the scan.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 import random
 import threading
 from collections import OrderedDict
@@ -75,6 +77,18 @@ def _problem(code: str, vi: str, en: str, field: str | None = None, **params) ->
 def engine_config() -> Config:
     """The engine settings the platform uses (flags are decided here, per category)."""
     return Config()
+
+
+def scan_processes() -> int:
+    """Processes a full scan may verify pairs with: SCAN_PROCESSES, else the machine's cores.
+    Only a scan running on a process's main thread forks (an RQ job, the CLI); a scan in a
+    web process's thread stays in one process (similarity.parallel.usable_workers)."""
+    raw = os.environ.get("SCAN_PROCESSES", "").strip()
+    try:
+        wanted = int(raw) if raw else (os.cpu_count() or 1)
+    except ValueError:
+        wanted = 1
+    return max(1, wanted)
 
 
 def entry_label(entry: Entry) -> str:
@@ -189,14 +203,14 @@ def _thresholds(session: Session, contest: Contest) -> dict[int, float]:
 
 
 def build_contest_index(
-    session: Session, *, contest: Contest, progress: Progress | None = None
+    session: Session, *, contest: Contest, progress: Progress | None = None, workers: int = 1
 ) -> tuple[SimilarityIndex, dict[int, str]]:
     """Fingerprint the contest's references and scanned entries, BATCH entries at a time.
 
     Returns the index and each entry's file fingerprint as read (a report written from this
     index carries it, so an entry replaced meanwhile shows as stale).
     """
-    index = SimilarityIndex(engine_config())
+    index = SimilarityIndex(dataclasses.replace(engine_config(), workers=workers))
     for ref in list_references(session, contest=contest):
         index.add_reference(Doc(str(ref.id), ref.text))
     scanned = Entry.contest_id == contest.id, Entry.status.in_(SCANNED)

@@ -252,3 +252,51 @@ def test_two_simultaneous_scan_starts_make_one_job(app, contest, monkeypatch):
         )
         second.commit()
         assert created and nxt.id != first_id
+
+
+def test_a_job_on_a_main_thread_verifies_with_several_processes(
+    app, session, factory, contest, monkeypatch
+):
+    """An RQ job or the CLI runs the scan on its process's main thread: with SCAN_PROCESSES=2
+    the pairs are verified by two forked processes, and the stored result is the one a
+    single process finds."""
+    from contest.similarity import engine
+
+    source = essay(random.Random(41), syllables=2400).split()
+    factory.entry(contest, text=" ".join(source))
+    for i, start in enumerate((0, 600, 1200)):  # three essays each pasting a part of it
+        own = essay(random.Random(50 + i), syllables=1000)
+        factory.entry(contest, text=own + "\n\n" + " ".join(source[start : start + 400]))
+
+    pools = []
+    real_pool = engine.forked_pool
+
+    def counting_pool(workers, shared):
+        pools.append(workers)
+        return real_pool(workers, shared)
+
+    monkeypatch.setattr(engine, "forked_pool", counting_pool)
+    monkeypatch.setenv("SCAN_PROCESSES", "2")
+    factory = app.extensions["db_session_factory"]
+    job = _job(session, contest, state="queued")
+    assert jobs.run_job(factory, job.id, worker="w") == "done"
+    assert pools and set(pools) == {2}
+    session.expire_all()
+    forked = session.get(Job, job.id).result
+    monkeypatch.setenv("SCAN_PROCESSES", "1")
+    pools.clear()
+    again = _job(session, contest, state="queued")
+    assert jobs.run_job(factory, again.id, worker="w") == "done"
+    assert pools == []
+    session.expire_all()
+    assert session.get(Job, again.id).result == forked
+    assert forked["flagged"] == 4  # the three copiers and the source (half of it pasted)
+
+
+def test_scan_processes_setting(monkeypatch):
+    monkeypatch.setenv("SCAN_PROCESSES", "3")
+    assert screening.scan_processes() == 3
+    monkeypatch.setenv("SCAN_PROCESSES", "không")
+    assert screening.scan_processes() == 1
+    monkeypatch.setenv("SCAN_PROCESSES", "0")
+    assert screening.scan_processes() == 1
