@@ -20,6 +20,7 @@ Run ``python -m contest.extract FILE [--json]`` to see what a file yields.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import io
 import json
@@ -947,6 +948,74 @@ def _read_pdf(data: bytes, name: str, clock: _Clock) -> _Raw:
     return _Raw(paragraphs, metadata)
 
 
+# Seconds a forked PDF reader may run past the cap (its own clock stops it at the cap when
+# it can) before it is killed.
+_KILL_MARGIN = 1.0
+
+
+def _can_fork() -> bool:
+    """Forking is safe only from a process's main thread (a gunicorn sync worker, the CLI):
+    a threaded server's other threads may hold locks the child would inherit held."""
+    import multiprocessing
+    import threading
+
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.current_thread() is threading.main_thread()
+        and not multiprocessing.current_process().daemon  # a pool's worker may not have one
+    )
+
+
+def _pdf_child(conn, data: bytes, name: str, limits: Limits) -> None:
+    import gc
+
+    # The inherited objects never die here: keeping the collector off them saves copying
+    # every page that holds one (copy-on-write).
+    gc.freeze()
+    try:
+        conn.send(("ok", _read_pdf(data, name, _Clock(limits, name))))
+    except ExtractionError as e:
+        conn.send(("error", e.code, e.params))
+    except BaseException:  # noqa: BLE001 - the parent must hear something
+        conn.send(("error", "corrupt_file", {"filename": name, "format": "PDF"}))
+    finally:
+        conn.close()
+
+
+def _read_pdf_isolated(data: bytes, name: str, limits: Limits, clock: _Clock) -> _Raw:
+    """Read a PDF in a forked process killed at the time cap. pypdf rebuilds a damaged
+    cross-reference table or counts pages without any checkpoint of ours, so in-process a
+    crafted PDF held a worker for 4-10 s past a 2 s cap (docs/fuzz.md, cause 6). Where forking
+    is unsafe (a thread of a threaded server) it is read in-process, with the page checks."""
+    if not _can_fork():
+        return _read_pdf(data, name, clock)
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_pdf_child, args=(send, data, name, limits), daemon=True)
+    child.start()
+    send.close()  # the child holds its own copy; EOF here means the child is gone
+    answer = None
+    try:
+        # poll() is also true at EOF: the child died without a word (killed by the system)
+        if receive.poll(max(0.0, clock.deadline - time.monotonic()) + _KILL_MARGIN):
+            with contextlib.suppress(EOFError):
+                answer = receive.recv()
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if answer is None:
+        if time.monotonic() >= clock.deadline:
+            raise ExtractionError("timeout", filename=name, limit=f"{limits.max_seconds:g}")
+        raise ExtractionError("corrupt_file", filename=name, format="PDF")
+    if answer[0] == "ok":
+        return answer[1]
+    raise ExtractionError(answer[1], **answer[2])
+
+
 def _pdf_paragraphs(page_text: str) -> list[str]:
     """Group a page's lines into paragraphs: a line ending a sentence ends its paragraph."""
     out: list[str] = []
@@ -1088,7 +1157,7 @@ def extract(data: bytes, filename: str, *, limits: Limits = DEFAULT_LIMITS) -> E
         elif fmt == "odt":
             raw = _read_odt(data, name, limits, clock)
         elif fmt == "pdf":
-            raw = _read_pdf(data, name, clock)
+            raw = _read_pdf_isolated(data, name, limits, clock)
         else:
             raw = _read_txt(data, name)
     except RecursionError:

@@ -375,6 +375,53 @@ def test_pdf_damaged_is_corrupt():
     assert error.code == "corrupt_file"
 
 
+def test_pdf_reader_stuck_past_the_cap_is_killed(monkeypatch):
+    """pypdf can spend seconds repairing a damaged file with no checkpoint of ours: the PDF
+    is read in a forked process that is killed at the cap (here a reader that would sleep
+    for a minute is stopped after about a second), with the usual timeout message."""
+    import multiprocessing
+    import time
+
+    from contest import extract as module
+
+    def stuck(data, name, clock):
+        time.sleep(60)
+
+    monkeypatch.setattr(module, "_read_pdf", stuck)
+    started = time.monotonic()
+    error = _error(f.make_pdf([[P1]]), "treo.pdf", limits=Limits(max_seconds=0.5))
+    assert error.code == "timeout"
+    assert "quá 0.5 giây" in error.message()
+    assert time.monotonic() - started < 20  # not the minute the reader wanted
+    assert multiprocessing.active_children() == []
+
+
+def test_pdf_reader_that_dies_is_a_damaged_file(monkeypatch):
+    from contest import extract as module
+
+    def dies(data, name, clock):
+        os._exit(3)  # as if the system killed it (out of memory)
+
+    monkeypatch.setattr(module, "_read_pdf", dies)
+    assert _error(f.make_pdf([[P1]]), "chet.pdf").code == "corrupt_file"
+
+
+def test_pdf_in_a_thread_is_read_in_process(monkeypatch):
+    """A threaded server must not fork: a PDF read from a thread gives the same text."""
+    import threading
+
+    from contest import extract as module
+
+    forks = []
+    monkeypatch.setattr(module, "_pdf_child", lambda *a: forks.append(a))
+    got = {}
+    data = f.make_pdf([[P1, P2]])
+    thread = threading.Thread(target=lambda: got.setdefault("r", extract(data, "bai.pdf")))
+    thread.start()
+    thread.join()
+    assert got["r"].paragraphs() == [P1, P2] and forks == []
+
+
 # ---------------------------------------------------------------- .txt
 
 
