@@ -242,6 +242,30 @@ def test_kill_during_upload_leaves_no_entry_and_the_sweep_removes_the_file(stack
     assert digest in stored and stored == known
 
 
+def test_pdf_upload_on_the_stack_is_accepted_and_leaves_no_child_process(stack):
+    """gunicorn's sync workers read an uploaded PDF in a child process killed at the time
+    cap (contest.extract): the upload is accepted, its text stored, and no child is left."""
+    from contest.essaygen import essay
+    from contest.models import Entry
+    from tests.conftest import Factory
+    from tests.contest.docfactory import make_pdf
+    from tests.test_serve_stack import children
+
+    Factory(stack.app).user(email="pdf@example.vn", name="Trần Văn Pdf", password=PASSWORD)
+    web = _signed_in(stack, "pdf@example.vn")
+    paragraphs = [p for p in essay(random.Random(72), syllables=1600).split("\n\n") if p]
+    request = _submission(web, "Bài nộp bằng PDF", make_pdf([paragraphs]))
+    request["form"]["authors-0-full_name"] = "Trần Văn Pdf"
+    request["form"]["authors-0-email"] = "pdf@example.vn"
+    request["files"] = {"document": ("bai-du-thi.pdf", request["files"]["document"][1])}
+    sent = web.post(f"/contests/{SLUG}/submit", **request)
+    assert sent.status == 302, sent.text[:2000]
+    with stack.session() as s:
+        entry = s.scalar(select(Entry).where(Entry.title == "Bài nộp bằng PDF"))
+        assert entry.doc_format == "pdf" and paragraphs[0][:40] in entry.text
+    assert all(children(w) == [] for w in stack.app_workers())
+
+
 # --------------------------------------------------------------------------- bulk import
 
 
