@@ -167,6 +167,57 @@ def dispatch(app: Flask, job_id: int) -> str:
     return "thread"
 
 
+ENTRY_CHECK_TIMEOUT = 600  # seconds an RQ worker lets one entry's copy check run
+
+
+def check_entry_soon(app: Flask, entry_id: int) -> str:
+    """The copy check of a new or replaced (committed) entry. With REDIS_URL it is queued for
+    the RQ workers, which each keep one similarity index in memory across checks; the web
+    processes then keep none, and the contestant does not wait for the check (at a deadline
+    rush it was most of an upload's database time: docs/bench/load.md). Without Redis, or
+    when Redis does not answer, the caller checks now. Returns "rq" or "now"."""
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return "now"
+    try:
+        from rq import Queue
+
+        Queue(QUEUE, connection=redis_connection(url)).enqueue(
+            "contest.jobs.run_entry_check", entry_id, job_timeout=ENTRY_CHECK_TIMEOUT
+        )
+        return "rq"
+    except Exception:  # noqa: BLE001 - Redis down: check in this request instead
+        log.warning("entry %s: Redis unreachable, checking now", entry_id, exc_info=True)
+        return "now"
+
+
+def run_entry_check(entry_id: int) -> str:
+    """The RQ entry point of check_entry_soon. A failure is logged and left to the next full
+    scan, as in the request (the entry itself is stored either way)."""
+    from contest.models import Entry
+
+    factory = _rq_app().extensions["db_session_factory"]
+    with factory() as s:
+        entry = s.get(Entry, entry_id)
+        if entry is None:
+            return "gone"
+        screening.check_entry_now(s, entry=entry)
+        s.commit()
+    return "checked"
+
+
+def _rq_app() -> Flask:
+    """The app of an RQ job: `flask --app app jobs worker` provides its context; a plain
+    `rq worker` builds the app from the environment."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return current_app._get_current_object()
+    from app import create_app
+
+    return create_app()
+
+
 def wait_for_threads(app: Flask, timeout: float = 60.0) -> None:
     """Wait for the in-process job threads this app started (bounded)."""
     for thread in app.extensions.get("job_threads", []):
@@ -176,15 +227,7 @@ def wait_for_threads(app: Flask, timeout: float = 60.0) -> None:
 def run_rq_job(job_id: int) -> str:
     """The RQ entry point: runs in `flask --app app jobs worker` (app context present), or in
     a plain `rq worker`, which builds the app from the environment."""
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        app = current_app._get_current_object()
-    else:
-        from app import create_app
-
-        app = create_app()
-    return run_job(app.extensions["db_session_factory"], job_id, worker=worker_name("rq"))
+    return run_job(_rq_app().extensions["db_session_factory"], job_id, worker=worker_name("rq"))
 
 
 def resume_stale(app: Flask, *, contest: Contest | None = None) -> list[int]:

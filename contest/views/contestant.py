@@ -87,10 +87,14 @@ def _upload(field) -> Upload | None:
 
 
 def _screen(entry: Entry) -> None:
-    """Check a new or replaced entry against the whole index at once. The entry is already
-    committed: a failure here is logged and left to the next full scan, never lost work."""
+    """Check a new or replaced entry against the whole index: queued for the RQ workers when
+    Redis is configured, else at once here. The entry is already committed: a failure is
+    logged and left to the next full scan, never lost work."""
+    from contest.jobs import check_entry_soon
     from contest.screening import check_entry_now
 
+    if check_entry_soon(current_app._get_current_object(), entry.id) == "rq":
+        return
     try:
         check_entry_now(db(), entry=entry)
         db().commit()

@@ -300,3 +300,77 @@ def test_scan_processes_setting(monkeypatch):
     assert screening.scan_processes() == 1
     monkeypatch.setenv("SCAN_PROCESSES", "0")
     assert screening.scan_processes() == 1
+
+
+def test_with_redis_a_new_entry_is_checked_by_the_rq_worker(
+    app, session, contest, two_entries, redis_queue
+):
+    """With REDIS_URL the copy check of a new entry is queued, not done in the request; the
+    RQ worker's check stores the same report the request would have."""
+    from rq import SimpleWorker
+
+    from contest.models import Entry
+
+    _source, copier = two_entries
+    app.config["REDIS_URL"] = REDIS_URL
+    with app.app_context():
+        assert jobs.check_entry_soon(app, copier.id) == "rq"
+        assert redis_queue.count == 1
+        assert session.scalars(select(SimilarityReport)).all() == []
+        SimpleWorker([redis_queue], connection=redis_queue.connection).work(burst=True)
+    session.expire_all()
+    queued = session.scalar(select(SimilarityReport).where(SimilarityReport.entry_id == copier.id))
+    assert queued is not None and queued.flagged
+    inline = screening.check_entry_now(session, entry=session.get(Entry, copier.id))
+    assert (inline.overlap, inline.flagged) == (queued.overlap, queued.flagged)
+
+
+def test_with_redis_unreachable_the_check_is_done_now(app, contest, two_entries):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    assert jobs.check_entry_soon(app, two_entries[1].id) == "now"
+    app.config["REDIS_URL"] = None
+    assert jobs.check_entry_soon(app, two_entries[1].id) == "now"
+
+
+def test_confirming_with_redis_queues_the_check(
+    app, client, factory, contest, session, login, redis_queue
+):
+    """The contestant's confirmation queues the check instead of running it."""
+    import io
+
+    from contest.models import Entry
+    from tests.contest.docfactory import make_docx
+
+    app.config["REDIS_URL"] = REDIS_URL
+    login(factory.user(email="thisinh-nen@example.vn"))
+    page = client.get("/contests/nen/submit").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="form_token" type="hidden" value="([^"]*)"', page).group(1)
+    text = essay(random.Random(77), syllables=1500)
+    sent = client.post(
+        "/contests/nen/submit",
+        data={
+            "csrf_token": csrf_token(client, "/contests/nen/submit"),
+            "form_token": token,
+            "title": "Bài viết",
+            "category": str(contest.categories[0].id),
+            "pen_name": "",
+            "submit": "1",
+            "declaration": "y",
+            "authors-0-full_name": "Lê Thí Sinh",
+            "authors-0-email": "thisinh-nen@example.vn",
+            "document": (io.BytesIO(make_docx(text.split("\n\n"))), "bai.docx"),
+        },
+    )
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
+    receipt = sent.headers["Location"].rsplit("/", 1)[-1]
+    done = client.post(
+        f"/entries/{receipt}/confirm",
+        data={"csrf_token": csrf_token(client, f"/entries/{receipt}")},
+    )
+    assert done.status_code == 302
+    entry = session.scalar(select(Entry).where(Entry.receipt_no == receipt))
+    assert redis_queue.count == 1
+    assert redis_queue.jobs[0].args == (entry.id,)
+    assert session.scalars(select(SimilarityReport)).all() == []
