@@ -336,41 +336,14 @@ def test_confirming_with_redis_queues_the_check(
     app, client, factory, contest, session, login, redis_queue
 ):
     """The contestant's confirmation queues the check instead of running it."""
-    import io
-
     from contest.models import Entry
-    from tests.contest.docfactory import make_docx
+    from tests.contest.test_entries import _submit
 
     app.config["REDIS_URL"] = REDIS_URL
     login(factory.user(email="thisinh-nen@example.vn"))
-    page = client.get("/contests/nen/submit").get_data(as_text=True)
-    import re
-
-    token = re.search(r'name="form_token" type="hidden" value="([^"]*)"', page).group(1)
-    text = essay(random.Random(77), syllables=1500)
-    sent = client.post(
-        "/contests/nen/submit",
-        data={
-            "csrf_token": csrf_token(client, "/contests/nen/submit"),
-            "form_token": token,
-            "title": "Bài viết",
-            "category": str(contest.categories[0].id),
-            "pen_name": "",
-            "submit": "1",
-            "declaration": "y",
-            "authors-0-full_name": "Lê Thí Sinh",
-            "authors-0-email": "thisinh-nen@example.vn",
-            "document": (io.BytesIO(make_docx(text.split("\n\n"))), "bai.docx"),
-        },
-    )
-    assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
-    receipt = sent.headers["Location"].rsplit("/", 1)[-1]
-    done = client.post(
-        f"/entries/{receipt}/confirm",
-        data={"csrf_token": csrf_token(client, f"/entries/{receipt}")},
-    )
-    assert done.status_code == 302
+    receipt = _submit(client, contest)
     entry = session.scalar(select(Entry).where(Entry.receipt_no == receipt))
+    assert entry.status.value == "submitted"
     assert redis_queue.count == 1
     assert redis_queue.jobs[0].args == (entry.id,)
     assert session.scalars(select(SimilarityReport)).all() == []
