@@ -44,7 +44,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         env["VAULT_KEY"] = app.config["VAULT_KEY"]
     app.extensions["vault"] = Vault.from_env_or_file(app.instance_path, env)
 
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        idle_ping=float(app.config.get("DB_IDLE_PING_SECONDS", 30)),
+    )
     app.extensions["db_engine"] = engine
     app.extensions["db_session_factory"] = make_session_factory(engine, app.extensions["vault"])
 

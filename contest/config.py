@@ -23,6 +23,7 @@ ENV_KEYS = (
     "SMTP_SENDER",
     "ADMIN_EMAIL",
     "ADMIN_PASSWORD",
+    "DB_IDLE_PING_SECONDS",
 )
 
 

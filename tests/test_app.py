@@ -146,40 +146,65 @@ def test_error_pages_exist_in_both_languages(app, code):
             assert expect in body
 
 
-def test_a_dropped_database_connection_costs_one_request_then_recovers(tmp_path, postgres_url):
-    """The engine does not ping before every checkout (one round trip less per request): when
-    the server drops the connections (a restart), the first request answers 503 "try again"
-    and the pool is discarded, so the next request works on a fresh connection."""
+def _terminate_the_pool_connection(engine) -> None:
+    """End, from the server side, the one connection the app's pool holds (as a restart of
+    PostgreSQL would)."""
     import psycopg
     from sqlalchemy import text
 
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    libpq = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+
+
+def _pg_app(tmp_path, url, **config):
     from app import create_app
     from tests.conftest import _truncate_postgres
 
-    _truncate_postgres(postgres_url)
-    app = create_app(
+    _truncate_postgres(url)
+    return create_app(
         {
             "INSTANCE_PATH": str(tmp_path),
-            "DATABASE_URL": postgres_url,
+            "DATABASE_URL": url,
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "RATELIMIT_STORAGE_URI": "memory://",
+            **config,
         }
     )
+
+
+def test_a_dropped_database_connection_costs_one_request_then_recovers(tmp_path, postgres_url):
+    """The engine does not ping before every checkout (one round trip less per request): a
+    connection in steady use that the server drops fails its first statement, that request
+    answers 503 "try again", the pool is discarded and the next request works."""
+    app = _pg_app(tmp_path, postgres_url)
     engine = app.extensions["db_engine"]
     try:
         client = app.test_client()
         assert client.get("/").status_code == 200
-        with engine.connect() as conn:  # the pool's connection (the only one so far)
-            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        libpq = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(libpq, autocommit=True) as admin:
-            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+        _terminate_the_pool_connection(engine)
         first = client.get("/")
         # the dead connection is found by the first statement, not by a ping
         assert first.status_code == 503, first.status_code
         assert first.headers["Retry-After"] == "5"
         for _ in range(3):
             assert client.get("/").status_code == 200
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_idle_past_the_threshold_is_pinged_and_replaced(tmp_path, postgres_url):
+    """After a quiet spell (here: any idle time) the connection is pinged at checkout, so a
+    database restart during the quiet costs no request at all."""
+    app = _pg_app(tmp_path, postgres_url, DB_IDLE_PING_SECONDS=0)
+    engine = app.extensions["db_engine"]
+    try:
+        client = app.test_client()
+        assert client.get("/").status_code == 200
+        _terminate_the_pool_connection(engine)
+        assert client.get("/").status_code == 200
     finally:
         engine.dispose()
