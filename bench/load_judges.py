@@ -222,6 +222,20 @@ class Stack:
         self._fh.close()
 
 
+def reference_loop_ms() -> float:
+    """CPU time of a fixed pure-Python loop (median of 5): how fast this machine is right now.
+    On a VM it moves by a third from one quarter of an hour to the next (docs/bench/load.md);
+    runs are comparable only together with it."""
+    times = []
+    for _ in range(5):
+        t = time.process_time()
+        total = 0
+        for i in range(2_000_000):
+            total += i % 7
+        times.append((time.process_time() - t) * 1000)
+    return statistics.median(times)
+
+
 def cpu_seconds(app_session: int) -> dict[str, float]:
     """CPU time (user + system) so far of the server under test (its process session), the
     PostgreSQL server processes, and this load generator: read from /proc, so the cost per
@@ -755,6 +769,7 @@ def run(args) -> int:
     print(f"load_judges: {args.judges} judges, {args.seconds:.0f} s, {mode}")
     print(f"machine: {machine()}")
     print(f"date: {datetime.now(UTC).isoformat(timespec='seconds')}")
+    print(f"reference loop before: {reference_loop_ms():.0f} ms CPU (lower is a faster machine)")
     tmp = Path(tempfile.mkdtemp(prefix="load_judges_"))
     env = environment(tmp, sqlite=args.sqlite, db_name=f"contest_load_{os.getpid()}")
     stack = None
@@ -867,6 +882,7 @@ def run(args) -> int:
                 f"ratio {kind} / GET /: median {f['median'] / home['median']:.2f}x, "
                 f"p95 {f['p95'] / home['p95']:.2f}x"
             )
+        print(f"reference loop after: {reference_loop_ms():.0f} ms CPU")
         check = check_database(env["DATABASE_URL"], world, logs)
         print(f"database check: {check}")
         target = args.target_ms
