@@ -144,20 +144,32 @@ def redis_connection(url: str):
     return Redis.from_url(url, socket_connect_timeout=2)
 
 
+def _enqueue(app: Flask, function: str, arg: int, timeout: int) -> bool:
+    """Queue `function(arg)` for the RQ workers; False without REDIS_URL or when Redis does
+    not answer (the caller then does the work itself). One Redis client per app and URL: a
+    connection per call would cost every confirmation of a deadline rush a TCP connect."""
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return False
+    try:
+        from rq import Queue
+
+        cached = app.extensions.get("rq_queue")
+        if cached is None or cached[0] != url:
+            cached = (url, Queue(QUEUE, connection=redis_connection(url)))
+            app.extensions["rq_queue"] = cached
+        cached[1].enqueue(function, arg, job_timeout=timeout)
+        return True
+    except Exception:  # noqa: BLE001 - Redis down: the work still gets done here
+        log.warning("%s(%s): Redis unreachable, done here instead", function, arg, exc_info=True)
+        return False
+
+
 def dispatch(app: Flask, job_id: int) -> str:
     """Start a committed, queued job: on RQ when REDIS_URL is set, else in a daemon thread.
     Returns "rq" or "thread"."""
-    url = app.config.get("REDIS_URL")
-    if url:
-        try:
-            from rq import Queue
-
-            Queue(QUEUE, connection=redis_connection(url)).enqueue(
-                "contest.jobs.run_rq_job", job_id, job_timeout=JOB_TIMEOUT
-            )
-            return "rq"
-        except Exception:  # noqa: BLE001 - Redis down: the work still gets done here
-            log.warning("job %s: Redis unreachable, running in a thread", job_id, exc_info=True)
+    if _enqueue(app, "contest.jobs.run_rq_job", job_id, JOB_TIMEOUT):
+        return "rq"
     thread = threading.Thread(
         target=_thread_main, args=(app, job_id), name=f"job-{job_id}", daemon=True
     )
@@ -176,19 +188,9 @@ def check_entry_soon(app: Flask, entry_id: int) -> str:
     processes then keep none, and the contestant does not wait for the check (at a deadline
     rush it was most of an upload's database time: docs/bench/load.md). Without Redis, or
     when Redis does not answer, the caller checks now. Returns "rq" or "now"."""
-    url = app.config.get("REDIS_URL")
-    if not url:
-        return "now"
-    try:
-        from rq import Queue
-
-        Queue(QUEUE, connection=redis_connection(url)).enqueue(
-            "contest.jobs.run_entry_check", entry_id, job_timeout=ENTRY_CHECK_TIMEOUT
-        )
+    if _enqueue(app, "contest.jobs.run_entry_check", entry_id, ENTRY_CHECK_TIMEOUT):
         return "rq"
-    except Exception:  # noqa: BLE001 - Redis down: check in this request instead
-        log.warning("entry %s: Redis unreachable, checking now", entry_id, exc_info=True)
-        return "now"
+    return "now"
 
 
 def run_entry_check(entry_id: int) -> str:

@@ -941,6 +941,29 @@ def _check_can_write(assignment: Assignment) -> None:
         )
 
 
+def _check_version(score: Score | None, expected_version: int | None) -> None:
+    # Version 0 means "I saw no score yet": a score saved meanwhile by another tab is newer.
+    if score is not None and expected_version is not None and expected_version != score.version:
+        raise StaleScore(score)
+
+
+def _record_score(
+    session: Session, *, action: str, score: Score, before, actor: User | None, note: str = ""
+) -> None:
+    """Write the score's changes and the audit event holding its values before and after."""
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action=action,
+        contest=score.assignment.round.contest,
+        obj=score,
+        before=before,
+        after=_snapshot(score),
+        note=note,
+    )
+
+
 def save_draft(
     session: Session,
     *,
@@ -955,9 +978,7 @@ def save_draft(
     score = assignment.score
     if score is not None and score.status == ScoreStatus.submitted:
         raise _score_locked_problem()
-    # Version 0 means "I saw no score yet": a score saved meanwhile by another tab is newer.
-    if score is not None and expected_version is not None and expected_version != score.version:
-        raise StaleScore(score)
+    _check_version(score, expected_version)
     points, problems = parse_points(assignment.round, raw_points, complete=False)
     if problems:
         raise ProblemError(problems)
@@ -972,16 +993,7 @@ def save_draft(
         score.comment = comment or ""
     score.total = weighted_total(assignment.round, points)
     score.updated_at = datetime.now(UTC)
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action="score.draft",
-        contest=assignment.round.contest,
-        obj=score,
-        before=before,
-        after=_snapshot(score),
-    )
+    _record_score(session, action="score.draft", score=score, before=before, actor=actor)
     return score
 
 
@@ -1002,8 +1014,7 @@ def submit_score(
             return score  # a double submit
         raise _score_locked_problem()
     _check_can_write(assignment)
-    if score is not None and expected_version is not None and expected_version != score.version:
-        raise StaleScore(score)
+    _check_version(score, expected_version)
     if problems:
         raise ProblemError(problems)
     before = _snapshot(score)
@@ -1018,16 +1029,7 @@ def submit_score(
     score.submitted_at = now
     score.updated_at = now
     score.reopen_requested = ""
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action="score.submit",
-        contest=assignment.round.contest,
-        obj=score,
-        before=before,
-        after=_snapshot(score),
-    )
+    _record_score(session, action="score.submit", score=score, before=before, actor=actor)
     return score
 
 
@@ -1064,16 +1066,8 @@ def reopen_score(session: Session, *, score: Score, actor: User, reason: str) ->
     score.status = ScoreStatus.draft
     score.submitted_at = None
     score.reopen_requested = ""
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action="score.reopen",
-        contest=score.assignment.round.contest,
-        obj=score,
-        before=before,
-        after=_snapshot(score),
-        note=reason.strip(),
+    _record_score(
+        session, action="score.reopen", score=score, before=before, actor=actor, note=reason.strip()
     )
 
 

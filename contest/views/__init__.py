@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g
+from collections.abc import Callable
+
+from flask import abort, current_app, flash, g
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 
@@ -38,3 +40,40 @@ def me():
 def require(allowed: bool) -> None:
     if not allowed:
         abort(403)
+
+
+def contest_for(slug: str, may: Callable | None = None):
+    """The contest of `slug` (404 when there is none); with `may`, 403 unless
+    `may(current_user, contest)`. Every back-office blueprint starts its views here."""
+    from flask_login import current_user
+
+    from contest import services
+    from contest.web import db
+
+    contest = services.get_contest(db(), slug)
+    if contest is None:
+        abort(404)
+    if may is not None:
+        require(may(current_user, contest))
+    return contest
+
+
+def contest_entry(contest, entry_id: int):
+    """An entry of `contest` by id: 404 for an unknown id or another contest's entry."""
+    from contest.models import Entry
+    from contest.web import db
+
+    entry = db().get(Entry, entry_id)
+    if entry is None or entry.contest_id != contest.id:
+        abort(404)
+    return entry
+
+
+def identity_vault():
+    return current_app.extensions["vault"]
+
+
+def upload_store():
+    from contest.storage import FileStore
+
+    return FileStore(current_app.config["UPLOAD_DIR"])

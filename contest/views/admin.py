@@ -23,7 +23,7 @@ from contest.forms import (
 from contest.models import AuditEvent, Contest, Membership, StaffRole, User
 from contest.passwords import generate_password
 from contest.problems import ProblemError
-from contest.views import locale, me, require, show_problems
+from contest.views import contest_for, locale, me, require, show_problems
 from contest.web import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -36,13 +36,6 @@ PAGE = 50
 @login_required
 def _signed_in():
     """Every page here needs a signed-in user; each view then checks its own predicate."""
-
-
-def _contest_or_404(slug: str) -> Contest:
-    contest = services.get_contest(db(), slug)
-    if contest is None:
-        abort(404)
-    return contest
 
 
 def _to_utc(value: datetime | None) -> datetime | None:
@@ -195,7 +188,7 @@ def contest_new():
 
 @bp.get("/contests/<slug>")
 def contest_detail(slug: str):
-    contest = _contest_or_404(slug)
+    contest = contest_for(slug)
     require(permissions.can_view_contest_admin(current_user, contest))
     targets = rules.ALLOWED_TRANSITIONS[contest.state.value]
     return render_template(
@@ -212,7 +205,7 @@ def contest_detail(slug: str):
 
 @bp.route("/contests/<slug>/edit", methods=["GET", "POST"])
 def contest_edit(slug: str):
-    contest = _contest_or_404(slug)
+    contest = contest_for(slug)
     require(permissions.can_edit_contest(current_user, contest))
     form = ContestForm(obj=contest if request.method == "GET" else None)
     form.preset.choices = _preset_choices()
@@ -247,7 +240,7 @@ def contest_edit(slug: str):
 
 @bp.post("/contests/<slug>/state")
 def contest_state(slug: str):
-    contest = _contest_or_404(slug)
+    contest = contest_for(slug)
     require(permissions.can_edit_contest(current_user, contest))
     form = StateForm()
     if not form.validate_on_submit():
@@ -263,7 +256,7 @@ def contest_state(slug: str):
 
 @bp.route("/contests/<slug>/rubric", methods=["GET", "POST"])
 def contest_rubric(slug: str):
-    contest = _contest_or_404(slug)
+    contest = contest_for(slug)
     require(permissions.can_edit_contest(current_user, contest))
     locked = services.rubric_locked(db(), contest)
     if request.method == "GET":
@@ -326,7 +319,7 @@ def _parse_quotas(text: str) -> list[list] | None:
 
 @bp.route("/contests/<slug>/categories", methods=["GET", "POST"])
 def contest_categories(slug: str):
-    contest = _contest_or_404(slug)
+    contest = contest_for(slug)
     require(permissions.can_edit_contest(current_user, contest))
     if request.method == "GET":
         form = CategoriesForm(
@@ -382,7 +375,7 @@ def contest_categories(slug: str):
 
 @bp.post("/contests/<slug>/members")
 def contest_add_member(slug: str):
-    contest = _contest_or_404(slug)
+    contest = contest_for(slug)
     require(permissions.can_edit_contest(current_user, contest))
     form = MembershipForm()
     if form.validate_on_submit():
@@ -401,7 +394,7 @@ def contest_add_member(slug: str):
 
 @bp.post("/contests/<slug>/members/<int:membership_id>/remove")
 def contest_remove_member(slug: str, membership_id: int):
-    contest = _contest_or_404(slug)
+    contest = contest_for(slug)
     require(permissions.can_edit_contest(current_user, contest))
     # The button sends only the CSRF token, which CSRFProtect checks before any view runs.
     m = db().get(Membership, membership_id)

@@ -16,19 +16,10 @@ from contest.entries import AuthorInput, Upload
 from contest.forms import ConfirmForm, EntryDetailsForm, EntryForm, ReplaceFileForm, WithdrawForm
 from contest.models import Category, Contest, Entry, EntryStatus
 from contest.problems import ProblemError
-from contest.storage import FileStore
-from contest.views import locale, me, require, show_problems
+from contest.views import identity_vault, locale, me, require, show_problems, upload_store
 from contest.web import db
 
 bp = Blueprint("entries", __name__)
-
-
-def _vault():
-    return current_app.extensions["vault"]
-
-
-def _store() -> FileStore:
-    return FileStore(current_app.config["UPLOAD_DIR"])
 
 
 def _contest(slug: str) -> Contest:
@@ -150,8 +141,8 @@ def new_entry(slug: str):
             try:
                 entry = entry_services.create_entry(
                     db(),
-                    vault=_vault(),
-                    store=_store(),
+                    vault=identity_vault(),
+                    store=upload_store(),
                     contest=contest,
                     category=category,
                     owner=me(),
@@ -252,7 +243,12 @@ def replace_file(receipt: str):
         return redirect(url_for("entries.show", receipt=receipt)), 303
     try:
         doc = entry_services.replace_document(
-            db(), vault=_vault(), store=_store(), entry=entry, upload=upload, actor=me()
+            db(),
+            vault=identity_vault(),
+            store=upload_store(),
+            entry=entry,
+            upload=upload,
+            actor=me(),
         )
     except ProblemError as e:
         show_problems(None, e)
@@ -275,13 +271,15 @@ def edit(receipt: str):
     form = EntryDetailsForm()
     form.category.choices = _category_choices(contest)
     if request.method == "GET":
-        identity = entry_services.author_identities(_vault(), entry)
+        identity = entry_services.author_identities(identity_vault(), entry)
         form = EntryDetailsForm(
             formdata=None,
             data={
                 "title": entry.title,
                 "category": str(entry.category_id),
-                "pen_name": entry_services.entry_details(_vault(), entry).get("pen_name", ""),
+                "pen_name": entry_services.entry_details(identity_vault(), entry).get(
+                    "pen_name", ""
+                ),
                 "version": str(entry.version),
                 "authors": [
                     {
@@ -304,7 +302,7 @@ def edit(receipt: str):
         try:
             entry_services.update_details(
                 db(),
-                vault=_vault(),
+                vault=identity_vault(),
                 entry=entry,
                 title=form.title.data or "",
                 category=category,

@@ -15,14 +15,20 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from contest import jobs, permissions, screening, services
+from contest import jobs, permissions, screening
 from contest.extract import ExtractionError, extract
 from contest.forms import ActionForm
 from contest.models import Contest, Entry, Job, ReferenceText
 from contest.problems import ProblemError
-from contest.views import locale, me, require, show_problems
+from contest.views import (
+    contest_entry,
+    contest_for,
+    locale,
+    me,
+    show_problems,
+)
 from contest.vntext import nfc
 from contest.web import db
 
@@ -36,18 +42,7 @@ def _signed_in():
 
 
 def _contest(slug: str) -> Contest:
-    contest = services.get_contest(db(), slug)
-    if contest is None:
-        abort(404)
-    require(permissions.can_manage_entries(current_user, contest))
-    return contest
-
-
-def _entry(contest: Contest, entry_id: int) -> Entry:
-    entry = db().get(Entry, entry_id)
-    if entry is None or entry.contest_id != contest.id:
-        abort(404)
-    return entry
+    return contest_for(slug, permissions.can_manage_entries)
 
 
 def _app():
@@ -190,7 +185,7 @@ def _other_side(match):
 @bp.get("/entries/<int:entry_id>")
 def review(slug: str, entry_id: int):
     contest = _contest(slug)
-    entry = _entry(contest, entry_id)
+    entry = contest_entry(contest, entry_id)
     report = screening.report_of(db(), entry)
     matches = screening.matches_of(db(), entry)
     try:
@@ -232,7 +227,7 @@ def review(slug: str, entry_id: int):
 @bp.post("/entries/<int:entry_id>/decision")
 def decide(slug: str, entry_id: int):
     contest = _contest(slug)
-    entry = _entry(contest, entry_id)
+    entry = contest_entry(contest, entry_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:

@@ -20,13 +20,20 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from contest import batch, intake, permissions, services
+from contest import batch, intake, permissions
 from contest import entries as entry_services
 from contest.forms import ActionForm
 from contest.models import Contest, Entry, EntryStatus
 from contest.problems import ProblemError
-from contest.storage import FileStore
-from contest.views import locale, me, require, show_problems
+from contest.views import (
+    contest_entry,
+    contest_for,
+    identity_vault,
+    locale,
+    me,
+    show_problems,
+    upload_store,
+)
 from contest.web import db
 
 bp = Blueprint("secretariat", __name__, url_prefix="/manage/<slug>")
@@ -40,26 +47,7 @@ def _signed_in():
 
 
 def _contest(slug: str) -> Contest:
-    contest = services.get_contest(db(), slug)
-    if contest is None:
-        abort(404)
-    require(permissions.can_manage_entries(current_user, contest))
-    return contest
-
-
-def _entry(contest: Contest, entry_id: int) -> Entry:
-    entry = db().get(Entry, entry_id)
-    if entry is None or entry.contest_id != contest.id:
-        abort(404)
-    return entry
-
-
-def _vault():
-    return current_app.extensions["vault"]
-
-
-def _store() -> FileStore:
-    return FileStore(current_app.config["UPLOAD_DIR"])
+    return contest_for(slug, permissions.can_manage_entries)
 
 
 @bp.get("/")
@@ -124,11 +112,11 @@ def entry_list(slug: str):
 @bp.get("/entries/<int:entry_id>")
 def entry_detail(slug: str, entry_id: int):
     contest = _contest(slug)
-    entry = _entry(contest, entry_id)
+    entry = contest_entry(contest, entry_id)
     identity = None
     if request.args.get("identity") == "1" and permissions.can_read_identity(current_user, contest):
         identity = entry_services.read_identity(
-            db(), vault=_vault(), entry=entry, actor=me(), purpose="secretariat.view"
+            db(), vault=identity_vault(), entry=entry, actor=me(), purpose="secretariat.view"
         )
     signals = [_signal_text(s) for s in entry.author_signals]
     return render_template(
@@ -173,7 +161,7 @@ def _segments(entry: Entry) -> list[tuple[str, object]]:
 @bp.route("/entries/<int:entry_id>/redactions", methods=["GET", "POST"])
 def redactions(slug: str, entry_id: int):
     contest = _contest(slug)
-    entry = _entry(contest, entry_id)
+    entry = contest_entry(contest, entry_id)
     form = ActionForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -201,7 +189,7 @@ def redactions(slug: str, entry_id: int):
                 entry_services.mark_reviewed(db(), entry=entry, actor=me())
                 flash(_("Marked as reviewed."), "success")
             elif action == "recompute":
-                entry_services.find_redactions(db(), vault=_vault(), entry=entry)
+                entry_services.find_redactions(db(), vault=identity_vault(), entry=entry)
                 flash(_("The automatic redactions were found again."), "success")
             else:
                 abort(400)
@@ -233,7 +221,7 @@ def release(slug: str):
     contest = _contest(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
-    n = entry_services.release_entries(db(), vault=_vault(), contest=contest, actor=me())
+    n = entry_services.release_entries(db(), vault=identity_vault(), contest=contest, actor=me())
     flash(_("%(n)s entries received their secret code and their redactions.", n=n), "success")
     return redirect(url_for("secretariat.overview", slug=slug))
 
@@ -241,7 +229,7 @@ def release(slug: str):
 @bp.post("/entries/<int:entry_id>/disqualify")
 def disqualify(slug: str, entry_id: int):
     contest = _contest(slug)
-    entry = _entry(contest, entry_id)
+    entry = contest_entry(contest, entry_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     reason = (request.form.get("reason") or "").strip()
@@ -344,8 +332,8 @@ def import_confirm(slug: str):
     try:
         row = intake.import_plan(
             db(),
-            vault=_vault(),
-            store=_store(),
+            vault=identity_vault(),
+            store=upload_store(),
             contest=contest,
             plan=plan,
             zip_bytes=zip_path.read_bytes(),

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 
-from contest import services as contest_services
 from contest.forms import ActionForm
 from contest.problems import ProblemError
-from contest.views import locale, me, require, show_problems
+from contest.views import contest_for, locale, me, show_problems
 from contest.web import db
 from judging import permissions
 from judging import services as js
@@ -26,11 +25,7 @@ def _signed_in():
 
 
 def _contest(slug: str):
-    contest = contest_services.get_contest(db(), slug)
-    if contest is None:
-        abort(404)
-    require(permissions.can_manage_judging(current_user, contest))
-    return contest
+    return contest_for(slug, permissions.can_manage_judging)
 
 
 def _round(contest, position: int):

@@ -9,10 +9,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from contest import services as contest_services
 from contest.forms import ActionForm
 from contest.problems import ProblemError
-from contest.views import locale, me, require, show_problems
+from contest.views import contest_for, locale, me, require, show_problems
 from contest.web import db
 from judging import export as exporter
 from judging import permissions, results
@@ -29,11 +28,7 @@ def _signed_in():
 
 
 def _contest(slug: str):
-    contest = contest_services.get_contest(db(), slug)
-    if contest is None:
-        abort(404)
-    require(permissions.can_view_results(current_user, contest))
-    return contest
+    return contest_for(slug, permissions.can_view_results)
 
 
 def _round(contest):
