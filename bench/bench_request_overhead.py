@@ -1,8 +1,9 @@
 """What the web stack adds to a judge's autosave: one autosave through Flask's full stack
 (test client: Werkzeug, Flask-Login, CSRF, Babel, the limiter, the request boundary) against
-the same work as plain service calls in a session (load the user, `judging.services.reading`,
-`save_draft`, commit), interleaved in one process on a throwaway PostgreSQL database, CPU
-time per autosave (median of 8 blocks of 60). No network and no gunicorn: those come on top.
+the same work as plain service calls in a session (load the user, `judging.scoring.load`,
+`save_draft`, commit), and against that same work done as before judging.scoring (mapped
+objects and the unit of work: the baseline), interleaved in one process on a throwaway
+PostgreSQL database, CPU time per autosave (median of 8 blocks of 60). No network and no gunicorn: those come on top.
 
     .venv/bin/python bench/bench_request_overhead.py
 """
@@ -13,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +39,8 @@ def main() -> int:
         sessions = lj.forge_sessions(app, world.judges)
         lj.analyze(env)
         from contest.models import User
+        from contest.services import record
+        from judging import scoring
         from judging import services as js
 
         F = app.extensions["db_session_factory"]
@@ -69,32 +73,63 @@ def main() -> int:
             pts = lj._points(rng, crit, complete=False)
             with F() as s:
                 user = s.get(User, judge)
-                r = js.reading(s, slug=lj.SLUG, position=1, judge=user, code=code)
-                score = js.save_draft(
+                found = scoring.load(s, slug=lj.SLUG, position=1, judge_id=user.id, code=code)
+                score = scoring.save_draft(
                     s,
-                    assignment=r.assignment,
+                    found.target,
                     raw_points={str(k): str(v) for k, v in pts.items()},
                     comment=str(rng.random()),
                     expected_version=version[0],
-                    actor=user,
+                    actor_id=user.id,
                 )
                 s.commit()
                 version[0] = score.version
 
-        for fn in (via_flask, direct):
+        def orm_objects():
+            """The same autosave as the services wrote it before judging.scoring (kept here
+            as the baseline): the reading as mapped objects, the score changed on its mapped
+            object, flushed, and the audit event added through the unit of work."""
+            pts = lj._points(rng, crit, complete=False)
+            with F() as s:
+                user = s.get(User, judge)
+                r = js.reading(s, slug=lj.SLUG, position=1, judge=user, code=code)
+                score = r.assignment.score
+                if version[0] is not None and score.version != version[0]:
+                    raise SystemExit("stale in the baseline")
+                points, problems = scoring.parse_points(
+                    r.rnd.criteria, {str(k): str(v) for k, v in pts.items()}, complete=False
+                )
+                before = scoring.snapshot(score)
+                score.points = points
+                score.comment = str(rng.random())
+                score.total = scoring.weighted_total(r.rnd.criteria, points)
+                score.updated_at = datetime.now(UTC)
+                s.flush()
+                record(s, actor=user, action="score.draft", contest=r.contest, obj=score,
+                       before=before, after=scoring.snapshot(score))  # fmt: skip
+                s.commit()
+                version[0] = score.version
+
+        kinds = {
+            "full Flask stack": via_flask,
+            "service calls only": direct,
+            "the same as ORM objects (before judging.scoring)": orm_objects,
+        }
+        for fn in kinds.values():
             fn()
             fn()
-        res = {"full Flask stack": [], "service calls only": []}
+        res = {name: [] for name in kinds}
         for _rep in range(8):
-            for name, fn in (("full Flask stack", via_flask), ("service calls only", direct)):
+            for name, fn in kinds.items():
                 t = time.process_time()
                 for _ in range(60):
                     fn()
                 res[name].append((time.process_time() - t) / 60 * 1000)
         for k, v in res.items():
-            print(f"{k:20s} {statistics.median(v):.2f} ms CPU per autosave (min {min(v):.2f})")
-        a, b = (statistics.median(v) for v in res.values())
+            print(f"{k:50s} {statistics.median(v):.2f} ms CPU per autosave (min {min(v):.2f})")
+        a, b, c = (statistics.median(v) for v in res.values())
         print(f"Flask/Werkzeug/extensions share of an autosave: {(a - b) / a * 100:.0f}%")
+        print(f"service calls, statements / ORM objects: {b / c:.2f}")
     finally:
         if app is not None:
             app.extensions["db_engine"].dispose()

@@ -51,18 +51,46 @@ def record(
 ) -> AuditEvent:
     """Append an audit event in the caller's transaction (it lands or vanishes with the change)."""
     event = AuditEvent(
-        actor_id=actor.id if actor else None,
-        contest_id=contest.id if contest else None,
-        action=action,
-        object_type=type(obj).__name__ if obj is not None else "",
-        object_id=str(getattr(obj, "id", "") or "") if obj is not None else "",
-        before=_jsonable(before),
-        after=_jsonable(after),
-        note=note,
+        **audit_values(
+            actor_id=actor.id if actor else None,
+            contest_id=contest.id if contest else None,
+            action=action,
+            object_type=type(obj).__name__ if obj is not None else "",
+            object_id=getattr(obj, "id", None) if obj is not None else None,
+            before=before,
+            after=after,
+            note=note,
+        )
     )
     session.add(event)
     session.flush()
     return event
+
+
+def audit_values(
+    *,
+    actor_id: int | None,
+    contest_id: int | None,
+    action: str,
+    object_type: str = "",
+    object_id: Any = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    """The columns of one audit event: the one shape both `record` (ORM) and the judges'
+    score writes (a plain INSERT, judging.scoring) store."""
+    return {
+        "at": utcnow(),
+        "actor_id": actor_id,
+        "contest_id": contest_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id or ""),
+        "before": _jsonable(before),
+        "after": _jsonable(after),
+        "note": note,
+    }
 
 
 def _jsonable(data: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -37,6 +37,7 @@ from contest.services import (
     replace_rubric,
 )
 from judging import assignment as planner
+from judging import scoring
 from judging.models import (
     Assignment,
     Conflict,
@@ -833,118 +834,49 @@ def add_extra_reading(session: Session, *, rnd: Round, entry_id: int, actor: Use
 # --------------------------------------------------------------------------- scores
 
 
-class StaleScore(ProblemError):
-    """The score changed since the judge loaded it: carries the newer values."""
-
-    def __init__(self, score: Score):
-        self.score = score
-        super().__init__(
-            Problem(
-                "stale_score",
-                "Điểm này vừa được lưu ở nơi khác (tab hoặc thiết bị khác). Bản mới hơn đang được hiển thị; hãy kiểm tra rồi lưu lại.",
-                "This score was just saved elsewhere (another tab or device). The newer version is shown; check it and save again.",
-            )
-        )
+# The rules and the writes of a judge's score live in judging.scoring (plain statements: the
+# hot path of a judging panel); these keep the signatures for callers holding mapped objects.
+StaleScore = scoring.StaleScore
 
 
-def _score_locked_problem() -> ProblemError:
-    return _problem(
-        "score_submitted",
-        "Điểm đã nộp và bị khóa. Có thể đề nghị mở lại.",
-        "The score is submitted and locked. You can ask for it to be reopened.",
+def save_draft(
+    session: Session,
+    *,
+    assignment: Assignment,
+    raw_points: Mapping[str, Any],
+    comment: str,
+    expected_version: int | None,
+    actor: User | None,
+) -> scoring.StoredScore:
+    """Autosave: partial points allowed; a stale version raises StaleScore with the newer one."""
+    return scoring.save_draft(
+        session,
+        scoring.target_of(assignment),
+        raw_points=raw_points,
+        comment=comment,
+        expected_version=expected_version,
+        actor_id=actor.id if actor else None,
     )
 
 
-def parse_points(
-    rnd: Round, raw: Mapping[str, Any], *, complete: bool
-) -> tuple[dict[str, float], list[Problem]]:
-    """Validate points per criterion from a form: numbers within [0, max]. With `complete`,
-    every criterion must have a value (submit); drafts may be partial."""
-    out: dict[str, float] = {}
-    problems: list[Problem] = []
-    for c in rnd.criteria:
-        value = raw.get(str(c.id))
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if complete:
-                problems.append(
-                    Problem(
-                        "points_missing",
-                        "Chưa chấm tiêu chí “{name}”.",
-                        "The criterion “{name}” has no score.",
-                        {"name": c.name},
-                        field=str(c.id),
-                    )
-                )
-            continue
-        try:
-            v = float(str(value).replace(",", "."))
-        except ValueError:
-            problems.append(
-                Problem(
-                    "points_nan",
-                    "“{name}”: hãy nhập một số.",
-                    "“{name}”: enter a number.",
-                    {"name": c.name},
-                    field=str(c.id),
-                )
-            )
-            continue
-        if v != v or v < 0 or v > c.max_points:
-            problems.append(
-                Problem(
-                    "points_range",
-                    "“{name}”: điểm phải từ 0 đến {max:g}.",
-                    "“{name}”: points must be between 0 and {max:g}.",
-                    {"name": c.name, "max": c.max_points},
-                    field=str(c.id),
-                )
-            )
-            continue
-        out[str(c.id)] = round(v, 2)
-    return out, problems
-
-
-def weighted_total(rnd: Round, points: Mapping[str, float]) -> float:
-    return round(sum(points.get(str(c.id), 0.0) * c.weight for c in rnd.criteria), 2)
-
-
-def _snapshot(score: Score | None) -> dict[str, Any] | None:
-    if score is None:
-        return None
-    return {
-        "status": score.status.value,
-        "points": dict(score.points),
-        "comment": score.comment,
-        "version": score.version,
-    }
-
-
-def _check_can_write(assignment: Assignment) -> None:
-    rnd = assignment.round
-    if not assignment.active:
-        raise _problem(
-            "not_assigned",
-            "Tác phẩm này không còn được phân cho bạn.",
-            "This entry is no longer assigned to you.",
-        )
-    if rnd.state != RoundState.open:
-        raise _problem(
-            "round_not_open",
-            "Vòng chấm chưa mở hoặc đã đóng.",
-            "The round is not open for scoring.",
-        )
-    if rnd.contest.state.value == "finalised":
-        raise _problem(
-            "finalised",
-            "Kết quả đã tổng kết: điểm đã khóa.",
-            "Results are finalised: scores are locked.",
-        )
-
-
-def _check_version(score: Score | None, expected_version: int | None) -> None:
-    # Version 0 means "I saw no score yet": a score saved meanwhile by another tab is newer.
-    if score is not None and expected_version is not None and expected_version != score.version:
-        raise StaleScore(score)
+def submit_score(
+    session: Session,
+    *,
+    assignment: Assignment,
+    raw_points: Mapping[str, Any],
+    comment: str,
+    expected_version: int | None,
+    actor: User | None,
+) -> scoring.StoredScore:
+    """Validate every criterion and lock. A repeated submit of the same values records one score."""
+    return scoring.submit_score(
+        session,
+        scoring.target_of(assignment),
+        raw_points=raw_points,
+        comment=comment,
+        expected_version=expected_version,
+        actor_id=actor.id if actor else None,
+    )
 
 
 def _record_score(
@@ -959,78 +891,9 @@ def _record_score(
         contest=score.assignment.round.contest,
         obj=score,
         before=before,
-        after=_snapshot(score),
+        after=scoring.snapshot(score),
         note=note,
     )
-
-
-def save_draft(
-    session: Session,
-    *,
-    assignment: Assignment,
-    raw_points: Mapping[str, Any],
-    comment: str,
-    expected_version: int | None,
-    actor: User,
-) -> Score:
-    """Autosave: partial points allowed; a stale version raises StaleScore with the newer one."""
-    _check_can_write(assignment)
-    score = assignment.score
-    if score is not None and score.status == ScoreStatus.submitted:
-        raise _score_locked_problem()
-    _check_version(score, expected_version)
-    points, problems = parse_points(assignment.round, raw_points, complete=False)
-    if problems:
-        raise ProblemError(problems)
-    before = _snapshot(score)
-    if score is None:
-        score = Score(assignment=assignment, points=points, comment=comment or "")
-        session.add(score)
-    else:
-        if score.points == points and score.comment == (comment or ""):
-            return score  # nothing changed: no write, no audit event
-        score.points = points
-        score.comment = comment or ""
-    score.total = weighted_total(assignment.round, points)
-    score.updated_at = datetime.now(UTC)
-    _record_score(session, action="score.draft", score=score, before=before, actor=actor)
-    return score
-
-
-def submit_score(
-    session: Session,
-    *,
-    assignment: Assignment,
-    raw_points: Mapping[str, Any],
-    comment: str,
-    expected_version: int | None,
-    actor: User,
-) -> Score:
-    """Validate every criterion and lock. A repeated submit of the same values records one score."""
-    score = assignment.score
-    points, problems = parse_points(assignment.round, raw_points, complete=True)
-    if score is not None and score.status == ScoreStatus.submitted:
-        if not problems and score.points == points:
-            return score  # a double submit
-        raise _score_locked_problem()
-    _check_can_write(assignment)
-    _check_version(score, expected_version)
-    if problems:
-        raise ProblemError(problems)
-    before = _snapshot(score)
-    now = datetime.now(UTC)
-    if score is None:
-        score = Score(assignment=assignment)
-        session.add(score)
-    score.points = points
-    score.comment = comment or ""
-    score.total = weighted_total(assignment.round, points)
-    score.status = ScoreStatus.submitted
-    score.submitted_at = now
-    score.updated_at = now
-    score.reopen_requested = ""
-    _record_score(session, action="score.submit", score=score, before=before, actor=actor)
-    return score
 
 
 def request_reopen(session: Session, *, score: Score, actor: User, reason: str) -> None:
@@ -1062,7 +925,7 @@ def reopen_score(session: Session, *, score: Score, actor: User, reason: str) ->
             "Kết quả đã tổng kết: điểm đã khóa.",
             "Results are finalised: scores are locked.",
         )
-    before = _snapshot(score)
+    before = scoring.snapshot(score)
     score.status = ScoreStatus.draft
     score.submitted_at = None
     score.reopen_requested = ""
@@ -1129,9 +992,11 @@ _NEXT_UNSUBMITTED = (
 )
 
 
-def next_unsubmitted_code(session: Session, *, rnd: Round, judge: User) -> str | None:
+def next_unsubmitted_code(session: Session, *, round_id: int, judge_id: int) -> str | None:
     """The first of the judge's readings (by code) without a submitted score, in one query."""
-    return session.scalar(_NEXT_UNSUBMITTED, {"round_id": rnd.id, "judge_id": judge.id})
+    return session.connection().scalar(
+        _NEXT_UNSUBMITTED, {"round_id": round_id, "judge_id": judge_id}
+    )
 
 
 @dataclass

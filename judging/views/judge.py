@@ -16,7 +16,7 @@ from contest.forms import ActionForm
 from contest.problems import ProblemError
 from contest.views import locale, me, show_problems
 from contest.web import db
-from judging import permissions
+from judging import permissions, scoring
 from judging import services as js
 from judging.models import RoundState, ScoreStatus
 
@@ -77,7 +77,7 @@ def round_home(slug: str, position: int):
     )
 
 
-def _score_payload(score, rnd) -> dict:
+def _score_payload(score) -> dict:
     if score is None:
         return {
             "version": None,
@@ -108,7 +108,7 @@ def read(slug: str, position: int, code: str):
         entry=view,
         paragraphs=[p for p in view.text.split("\n\n") if p.strip()],
         criteria=rnd.criteria,
-        score=_score_payload(a.score, rnd),
+        score=_score_payload(a.score),
         locked=a.score is not None and a.score.status == ScoreStatus.submitted,
         open_round=rnd.state == RoundState.open,
         next_code=codes[i + 1] if i + 1 < len(codes) else None,
@@ -117,8 +117,22 @@ def read(slug: str, position: int, code: str):
     )
 
 
-def _raw_points(rnd) -> dict:
-    return {str(c.id): request.form.get(f"points-{c.id}") for c in rnd.criteria}
+def _target(slug: str, position: int, code: str) -> scoring.ScoreTarget:
+    """For autosave and submit: the same answers as `_reading` (404 without the contest, 403
+    otherwise), from one query of plain columns (judging.scoring: these two requests are most
+    of what a panel sends)."""
+    found = scoring.load(db(), slug=slug, position=position, judge_id=me().id, code=code)
+    if not found.contest_found:
+        abort(404)
+    if not found.round_found or not found.seated:
+        abort(403)
+    if found.target is None or not permissions.can_score(current_user, found.target):
+        abort(403)
+    return found.target
+
+
+def _raw_points(criteria) -> dict:
+    return {str(c.id): request.form.get(f"points-{c.id}") for c in criteria}
 
 
 def _version() -> int | None:
@@ -129,83 +143,70 @@ def _version() -> int | None:
         return None
 
 
+def _problem_json(e: ProblemError):
+    return jsonify(
+        {
+            "error": e.problems[0].code,
+            "message": " ".join(e.messages(locale())),
+            "fields": {p.field: p.message(locale()) for p in e.problems if p.field},
+        }
+    ), 422
+
+
+def _stale_json(e: scoring.StaleScore):
+    return jsonify(
+        {"error": "stale", "message": e.messages(locale())[0], "score": _score_payload(e.score)}
+    ), 409
+
+
 @bp.post("/<slug>/round/<int:position>/entries/<code>/draft")
 def save_draft(slug: str, position: int, code: str):
     """Autosave (JSON answer). 409 with the newer score when another tab saved first."""
-    contest, rnd, a = _reading(slug, position, code)
+    target = _target(slug, position, code)
     try:
-        score = js.save_draft(
+        score = scoring.save_draft(
             db(),
-            assignment=a,
-            raw_points=_raw_points(rnd),
+            target,
+            raw_points=_raw_points(target.criteria),
             comment=request.form.get("comment", ""),
             expected_version=_version(),
-            actor=me(),
+            actor_id=me().id,
         )
-    except js.StaleScore as e:
-        return jsonify(
-            {
-                "error": "stale",
-                "message": e.messages(locale())[0],
-                "score": _score_payload(e.score, rnd),
-            }
-        ), 409
+    except scoring.StaleScore as e:
+        return _stale_json(e)
     except ProblemError as e:
-        return jsonify(
-            {
-                "error": e.problems[0].code,
-                "message": " ".join(e.messages(locale())),
-                "fields": {p.field: p.message(locale()) for p in e.problems if p.field},
-            }
-        ), 422
-    return jsonify({"ok": True, "score": _score_payload(score, rnd)})
+        return _problem_json(e)
+    return jsonify({"ok": True, "score": _score_payload(score)})
 
 
 @bp.post("/<slug>/round/<int:position>/entries/<code>/submit")
 def submit(slug: str, position: int, code: str):
-    contest, rnd, a = _reading(slug, position, code)
+    target = _target(slug, position, code)
     wants_json = request.accept_mimetypes.best == "application/json"
     try:
-        js.submit_score(
+        scoring.submit_score(
             db(),
-            assignment=a,
-            raw_points=_raw_points(rnd),
+            target,
+            raw_points=_raw_points(target.criteria),
             comment=request.form.get("comment", ""),
             expected_version=_version(),
-            actor=me(),
+            actor_id=me().id,
         )
-    except js.StaleScore as e:
+    except (scoring.StaleScore, ProblemError) as e:
         if wants_json:
-            return jsonify(
-                {
-                    "error": "stale",
-                    "message": e.messages(locale())[0],
-                    "score": _score_payload(e.score, rnd),
-                }
-            ), 409
-        show_problems(None, e)
-        return redirect(url_for("judge.read", slug=slug, position=position, code=code)), 303
-    except ProblemError as e:
-        if wants_json:
-            return jsonify(
-                {
-                    "error": e.problems[0].code,
-                    "message": " ".join(e.messages(locale())),
-                    "fields": {p.field: p.message(locale()) for p in e.problems if p.field},
-                }
-            ), 422
+            return _stale_json(e) if isinstance(e, scoring.StaleScore) else _problem_json(e)
         show_problems(None, e)
         return redirect(url_for("judge.read", slug=slug, position=position, code=code)), 303
     flash(_("Score submitted for %(code)s.", code=code), "success")
-    nxt = js.next_unsubmitted_code(db(), rnd=rnd, judge=me())
-    target = (
+    nxt = js.next_unsubmitted_code(db(), round_id=target.round_id, judge_id=me().id)
+    target_url = (
         url_for("judge.read", slug=slug, position=position, code=nxt)
         if nxt
         else url_for("judge.round_home", slug=slug, position=position)
     )
     if wants_json:
-        return jsonify({"ok": True, "next": target})
-    return redirect(target)
+        return jsonify({"ok": True, "next": target_url})
+    return redirect(target_url)
 
 
 @bp.post("/<slug>/round/<int:position>/entries/<code>/reopen")
