@@ -1031,7 +1031,20 @@ def _reading_statement(with_entry: bool):
     )
     loads = [contains_eager(Round.criteria), joinedload(Assignment.score)]
     if with_entry:
-        loads.append(joinedload(Assignment.entry).joinedload(Entry.category))
+        # Only what the judge's page shows (contest.entries.anonymised_view): the original
+        # text, the title and the sealed details are neither loaded nor reachable (raiseload:
+        # touching them raises instead of quietly loading them).
+        entry = joinedload(Assignment.entry)
+        loads.append(
+            entry.load_only(
+                Entry.secret_code,
+                Entry.redacted_text,
+                Entry.words,
+                Entry.category_id,
+                raiseload=True,
+            )
+        )
+        loads.append(entry.joinedload(Entry.category))
     return (
         select(Contest, Round, seat, Assignment)
         .outerjoin(

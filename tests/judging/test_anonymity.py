@@ -161,3 +161,26 @@ def test_every_judge_route_is_free_of_identity(app, client, factory):
     for url, body in pages:
         for secret in _forbidden():
             assert secret not in body, (url, secret)
+
+
+def test_the_reading_page_cannot_reach_the_original_text_or_title(world):
+    """Defence in depth behind the page walk above: the judge's reading loads only the
+    anonymised columns of the entry, and touching the others raises instead of loading."""
+    import pytest
+    from sqlalchemy.exc import InvalidRequestError
+
+    from contest.models import User
+    from judging import services as js
+
+    world.open_and_assign()
+    judge_id = world.judges[0]
+    code = next(c for _e, j, c in world.assignments() if j == judge_id)
+    with world.session() as s:
+        r = js.reading(
+            s, slug="cham-thi", position=1, judge=s.get(User, judge_id), code=code, with_entry=True
+        )
+        entry = r.assignment.entry
+        assert entry.secret_code == code and entry.redacted_text and entry.category.name
+        for hidden in ("text", "title", "sealed", "author_signals"):
+            with pytest.raises(InvalidRequestError):
+                getattr(entry, hidden)
