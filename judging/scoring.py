@@ -229,16 +229,9 @@ def _stored(score: Any) -> StoredScore:
 # --------------------------------------------------------------------------- reading
 
 
-@cache
-def _load_statement():
-    """Built once per process with bound parameters: one row per criterion (or one row when
-    the round has none), each carrying the contest, round, seat, assignment and score."""
-    entry_id = (
-        select(Entry.id)
-        .where(Entry.contest_id == Contest.id, Entry.secret_code == bindparam("code"))
-        .scalar_subquery()
-    )
-    seat = (
+def seat_held():
+    """EXISTS: the judge (bound `judge_id`) holds an active seat in the joined Round."""
+    return (
         select(JudgeSeat.id)
         .where(
             JudgeSeat.round_id == Round.id,
@@ -247,27 +240,20 @@ def _load_statement():
         )
         .exists()
     )
+
+
+def reading_joins(stmt):
+    """From the contest (bound `slug`): its round at `position`, the round's criteria, and
+    the judge's (`judge_id`) active assignment of the entry whose secret code is `code`
+    (found by the (contest, code) unique index). Every join is outer, so a row says which
+    step failed. Shared with judging.services.reading, which loads mapped objects."""
+    entry_id = (
+        select(Entry.id)
+        .where(Entry.contest_id == Contest.id, Entry.secret_code == bindparam("code"))
+        .scalar_subquery()
+    )
     return (
-        select(
-            Contest.id,
-            Contest.state,
-            Round.id,
-            Round.state,
-            seat,
-            Assignment.id,
-            Assignment.active,
-            Score.id,
-            Score.status,
-            Score.points,
-            Score.comment,
-            Score.total,
-            Score.version,
-            RoundCriterion.id,
-            RoundCriterion.name,
-            RoundCriterion.max_points,
-            RoundCriterion.weight,
-        )
-        .select_from(Contest)
+        stmt.select_from(Contest)
         .outerjoin(
             Round, (Round.contest_id == Contest.id) & (Round.position == bindparam("position"))
         )
@@ -279,8 +265,36 @@ def _load_statement():
             & Assignment.active.is_(True)
             & (Assignment.entry_id == entry_id),
         )
-        .outerjoin(Score, Score.assignment_id == Assignment.id)
         .where(Contest.slug == bindparam("slug"))
+    )
+
+
+@cache
+def _load_statement():
+    """Built once per process with bound parameters: one row per criterion (or one row when
+    the round has none), each carrying the contest, round, seat, assignment and score."""
+    columns = select(
+        Contest.id,
+        Contest.state,
+        Round.id,
+        Round.state,
+        seat_held(),
+        Assignment.id,
+        Assignment.active,
+        Score.id,
+        Score.status,
+        Score.points,
+        Score.comment,
+        Score.total,
+        Score.version,
+        RoundCriterion.id,
+        RoundCriterion.name,
+        RoundCriterion.max_points,
+        RoundCriterion.weight,
+    )
+    return (
+        reading_joins(columns)
+        .outerjoin(Score, Score.assignment_id == Assignment.id)
         .order_by(RoundCriterion.position, RoundCriterion.id)
     )
 

@@ -839,44 +839,33 @@ def add_extra_reading(session: Session, *, rnd: Round, entry_id: int, actor: Use
 StaleScore = scoring.StaleScore
 
 
-def save_draft(
-    session: Session,
-    *,
-    assignment: Assignment,
-    raw_points: Mapping[str, Any],
-    comment: str,
-    expected_version: int | None,
-    actor: User | None,
-) -> scoring.StoredScore:
-    """Autosave: partial points allowed; a stale version raises StaleScore with the newer one."""
-    return scoring.save_draft(
-        session,
-        scoring.target_of(assignment),
-        raw_points=raw_points,
-        comment=comment,
-        expected_version=expected_version,
-        actor_id=actor.id if actor else None,
-    )
+def _on_assignment(write):
+    """scoring.save_draft / submit_score for a caller holding the mapped Assignment."""
+
+    def on_assignment(
+        session: Session,
+        *,
+        assignment: Assignment,
+        raw_points: Mapping[str, Any],
+        comment: str,
+        expected_version: int | None,
+        actor: User | None,
+    ) -> scoring.StoredScore:
+        return write(
+            session,
+            scoring.target_of(assignment),
+            raw_points=raw_points,
+            comment=comment,
+            expected_version=expected_version,
+            actor_id=actor.id if actor else None,
+        )
+
+    on_assignment.__doc__ = write.__doc__
+    return on_assignment
 
 
-def submit_score(
-    session: Session,
-    *,
-    assignment: Assignment,
-    raw_points: Mapping[str, Any],
-    comment: str,
-    expected_version: int | None,
-    actor: User | None,
-) -> scoring.StoredScore:
-    """Validate every criterion and lock. A repeated submit of the same values records one score."""
-    return scoring.submit_score(
-        session,
-        scoring.target_of(assignment),
-        raw_points=raw_points,
-        comment=comment,
-        expected_version=expected_version,
-        actor_id=actor.id if actor else None,
-    )
+save_draft = _on_assignment(scoring.save_draft)
+submit_score = _on_assignment(scoring.submit_score)
 
 
 def _record_score(
@@ -1015,20 +1004,6 @@ class Reading:
 def _reading_statement(with_entry: bool):
     """Built once per process with bound parameters: constructing this select and its cache
     key cost more Python time than the database took to answer it."""
-    entry_id = (
-        select(Entry.id)
-        .where(Entry.contest_id == Contest.id, Entry.secret_code == bindparam("code"))
-        .scalar_subquery()
-    )
-    seat = (
-        select(JudgeSeat.id)
-        .where(
-            JudgeSeat.round_id == Round.id,
-            JudgeSeat.user_id == bindparam("judge_id"),
-            JudgeSeat.withdrawn_at.is_(None),
-        )
-        .exists()
-    )
     loads = [contains_eager(Round.criteria), joinedload(Assignment.score)]
     if with_entry:
         # Only what the judge's page shows (contest.entries.anonymised_view): the original
@@ -1046,19 +1021,7 @@ def _reading_statement(with_entry: bool):
         )
         loads.append(entry.joinedload(Entry.category))
     return (
-        select(Contest, Round, seat, Assignment)
-        .outerjoin(
-            Round, (Round.contest_id == Contest.id) & (Round.position == bindparam("position"))
-        )
-        .outerjoin(RoundCriterion, RoundCriterion.round_id == Round.id)
-        .outerjoin(
-            Assignment,
-            (Assignment.round_id == Round.id)
-            & (Assignment.judge_id == bindparam("judge_id"))
-            & Assignment.active.is_(True)
-            & (Assignment.entry_id == entry_id),
-        )
-        .where(Contest.slug == bindparam("slug"))
+        scoring.reading_joins(select(Contest, Round, scoring.seat_held(), Assignment))
         .order_by(RoundCriterion.position, RoundCriterion.id)
         .options(*loads)
     )
@@ -1068,8 +1031,9 @@ def reading(
     session: Session, *, slug: str, position: int, judge: User, code: str, with_entry: bool = False
 ) -> Reading:
     """One round trip instead of five (contest, round, seat, assignment, score) and the
-    criteria in the same answer: every autosave and submit starts here, so this is what
-    200 judges at once cost the database (docs/bench/load.md)."""
+    criteria in the same answer, as mapped objects: the reading page and the judge's other
+    requests on one reading (autosave and submit use the plain-column twin,
+    judging.scoring.load)."""
     params = {"slug": slug, "position": position, "judge_id": judge.id, "code": code}
     row = session.execute(_reading_statement(with_entry), params).unique().first()
     if row is None:
