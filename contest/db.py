@@ -9,9 +9,11 @@ import time
 from datetime import UTC, datetime
 
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 # One naming convention for every constraint, so Alembic migrations name them the same
@@ -102,6 +104,14 @@ def _ping_after_idle(engine: Engine, seconds: float) -> None:
         except Exception as e:  # noqa: BLE001 - any failure means "not usable"
             # The pool then drops this connection and checks out (or opens) another.
             raise DisconnectionError(str(e)) from e
+
+
+def insert_or_skip(session: Session, model):
+    """INSERT for `model` in the session's SQL dialect, with `.on_conflict_do_nothing(...)`
+    available (PostgreSQL and SQLite spell it the same way, through different constructs)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(model)
+    return sqlite_insert(model)
 
 
 def make_session_factory(engine: Engine, vault=None) -> sessionmaker:

@@ -24,12 +24,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from contest import entries as entry_services
-from contest.db import utcnow
+from contest.db import insert_or_skip, utcnow
 from contest.models import (
     JOB_ACTIVE_SQL,
     JOB_ACTIVE_STATES,
@@ -680,10 +678,8 @@ def start_scan(session: Session, *, contest: Contest, actor: User | None) -> tup
         return running, False
     # Check-then-insert alone lets two simultaneous clicks both insert: the partial unique
     # index (models.Job) makes the second insert a no-op, and that click gets the first job.
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     new_id = session.scalar(
-        insert(Job)
+        insert_or_skip(session, Job)
         .values(
             contest_id=contest.id,
             kind=SCAN_KIND,

@@ -30,10 +30,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from contest.db import insert_or_skip
 from contest.models import AuditEvent, Contest, ContestState, Entry
 from contest.problems import Problem, ProblemError
 from contest.services import audit_values
@@ -228,6 +227,9 @@ def _stored(score: Any) -> StoredScore:
 
 # --------------------------------------------------------------------------- reading
 
+# A StoredScore's fields, in order, as columns.
+_SCORE_COLUMNS = (Score.id, Score.status, Score.points, Score.comment, Score.total, Score.version)
+
 
 def seat_held():
     """EXISTS: the judge (bound `judge_id`) holds an active seat in the joined Round."""
@@ -281,12 +283,7 @@ def _load_statement():
         seat_held(),
         Assignment.id,
         Assignment.active,
-        Score.id,
-        Score.status,
-        Score.points,
-        Score.comment,
-        Score.total,
-        Score.version,
+        *_SCORE_COLUMNS,
         RoundCriterion.id,
         RoundCriterion.name,
         RoundCriterion.max_points,
@@ -490,10 +487,8 @@ def _write(
 def _insert_first(session: Session, target: ScoreTarget, values: dict[str, Any]) -> int:
     """The first save of a reading. Two tabs that both saw no score race here: the unique
     assignment_id lets one row in, and the other is told the score is stale."""
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
     score_id = session.connection().scalar(
-        insert_(Score)
+        insert_or_skip(session, Score)
         .values(assignment_id=target.assignment_id, version=1, **values)
         .on_conflict_do_nothing(index_elements=[Score.assignment_id])
         .returning(Score.id)
@@ -506,11 +501,7 @@ def _insert_first(session: Session, target: ScoreTarget, values: dict[str, Any])
 def _current(session: Session, assignment_id: int) -> StoredScore | None:
     row = (
         session.connection()
-        .execute(
-            select(
-                Score.id, Score.status, Score.points, Score.comment, Score.total, Score.version
-            ).where(Score.assignment_id == assignment_id)
-        )
+        .execute(select(*_SCORE_COLUMNS).where(Score.assignment_id == assignment_id))
         .first()
     )
     return StoredScore(*row) if row is not None else None

@@ -868,23 +868,6 @@ save_draft = _on_assignment(scoring.save_draft)
 submit_score = _on_assignment(scoring.submit_score)
 
 
-def _record_score(
-    session: Session, *, action: str, score: Score, before, actor: User | None, note: str = ""
-) -> None:
-    """Write the score's changes and the audit event holding its values before and after."""
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action=action,
-        contest=score.assignment.round.contest,
-        obj=score,
-        before=before,
-        after=scoring.snapshot(score),
-        note=note,
-    )
-
-
 def request_reopen(session: Session, *, score: Score, actor: User, reason: str) -> None:
     if not reason.strip():
         raise _problem("reason_missing", "Hãy ghi lý do.", "Write the reason.", field="reason")
@@ -918,8 +901,16 @@ def reopen_score(session: Session, *, score: Score, actor: User, reason: str) ->
     score.status = ScoreStatus.draft
     score.submitted_at = None
     score.reopen_requested = ""
-    _record_score(
-        session, action="score.reopen", score=score, before=before, actor=actor, note=reason.strip()
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="score.reopen",
+        contest=score.assignment.round.contest,
+        obj=score,
+        before=before,
+        after=scoring.snapshot(score),
+        note=reason.strip(),
     )
 
 

@@ -43,14 +43,17 @@ def _reading(slug: str, position: int, code: str, *, with_entry: bool = False):
     """The contest, round and this judge's assignment for `code`, in one query (the same
     answers as `_round` then an assignment lookup: 404 without the contest, 403 otherwise)."""
     r = js.reading(db(), slug=slug, position=position, judge=me(), code=code, with_entry=with_entry)
-    if r.contest is None:
-        abort(404)
-    if r.rnd is None or not r.seated:
-        abort(403)
-    if r.assignment is None or not permissions.can_score(current_user, r.assignment):
-        # Another judge's entry, or no such code: the same answer, so codes cannot be probed.
-        abort(403)
+    _refuse_unless(r.contest is not None, r.rnd is not None and r.seated, r.assignment)
     return r.contest, r.rnd, r.assignment
+
+
+def _refuse_unless(contest_found: bool, seated: bool, assignment) -> None:
+    """404 without the contest; 403 without a seat in the round, and 403 for another judge's
+    entry or no such code alike, so codes cannot be probed."""
+    if not contest_found:
+        abort(404)
+    if not seated or not permissions.can_score(current_user, assignment):
+        abort(403)
 
 
 @bp.get("/")
@@ -122,12 +125,7 @@ def _target(slug: str, position: int, code: str) -> scoring.ScoreTarget:
     otherwise), from one query of plain columns (judging.scoring: these two requests are most
     of what a panel sends)."""
     found = scoring.load(db(), slug=slug, position=position, judge_id=me().id, code=code)
-    if not found.contest_found:
-        abort(404)
-    if not found.round_found or not found.seated:
-        abort(403)
-    if found.target is None or not permissions.can_score(current_user, found.target):
-        abort(403)
+    _refuse_unless(found.contest_found, found.round_found and found.seated, found.target)
     return found.target
 
 
